@@ -1,0 +1,50 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+)
+
+// Error kinds the sync engine branches on. API clients return errors that
+// unwrap (errors.Is) to one of these; callers never read message text.
+var (
+	// ErrNotFound: the entity does not exist (404, or 204 on a single GET).
+	ErrNotFound = errors.New("not found")
+	// ErrAuth: the credentials were rejected (Kaspi 401/403, amoCRM 401
+	// after one refresh, a revoked or reused refresh token).
+	ErrAuth = errors.New("authorization rejected")
+	// ErrPaymentRequired: amoCRM 402, the account is not paid.
+	ErrPaymentRequired = errors.New("account not paid")
+	// ErrBanned: amoCRM answered 403 with HTML (the account or IP is
+	// blocked) or the circuit breaker is open. Stop the whole run.
+	ErrBanned = errors.New("api access blocked")
+	// ErrTransient: 429, 5xx, a timeout or a dropped connection. For a GET
+	// it is safe to retry later; for a create it means the outcome is
+	// unknown (the entity may exist).
+	ErrTransient = errors.New("temporary failure")
+	// ErrBadRequest: the API rejected the request as malformed (400)
+	// without per-item validation errors.
+	ErrBadRequest = errors.New("bad request")
+)
+
+// ValidationError is amoCRM's 400 with validation-errors: the failing items
+// keyed by the request_id we sent, each with its messages. Items of the batch
+// that are not listed were not at fault (but may not have been created).
+type ValidationError struct {
+	Items map[string][]string
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("validation failed")
+	for id, msgs := range e.Items {
+		b.WriteString("; ")
+		b.WriteString(id)
+		b.WriteString(": ")
+		b.WriteString(strings.Join(msgs, ", "))
+	}
+	return b.String()
+}
+
+// Is lets errors.Is(err, ErrBadRequest) match a validation error too.
+func (e *ValidationError) Is(target error) bool { return target == ErrBadRequest }
