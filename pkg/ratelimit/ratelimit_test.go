@@ -1,0 +1,163 @@
+package ratelimit
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// maxInWindow is the most timestamps found in any half-open window of
+// length w.
+func maxInWindow(ts []time.Time, w time.Duration) int {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= w {
+			j++
+		}
+		if n := i - j + 1; n > best {
+			best = n
+		}
+	}
+	return best
+}
+
+// fire runs n goroutines, each waiting on one of the limiters in turn and
+// recording when it was let through.
+func fire(t *testing.T, n int, ls ...*Limiter) []time.Time {
+	t.Helper()
+	var (
+		mu sync.Mutex
+		ts []time.Time
+		wg sync.WaitGroup
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(l *Limiter) {
+			defer wg.Done()
+			if err := l.Wait(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			now := time.Now()
+			mu.Lock()
+			ts = append(ts, now)
+			mu.Unlock()
+		}(ls[i%len(ls)])
+	}
+	wg.Wait()
+	return ts
+}
+
+func TestWait_FortyGoroutinesNeverExceedRateInAnySecond(t *testing.T) {
+	t.Parallel()
+	const rps = 20
+	l := New(filepath.Join(t.TempDir(), "amo.rate"), rps)
+	ts := fire(t, 40, l)
+	if got := maxInWindow(ts, time.Second); got > rps {
+		t.Fatalf("%d requests in one second, limit %d", got, rps)
+	}
+	if len(ts) != 40 {
+		t.Fatalf("granted %d of 40", len(ts))
+	}
+}
+
+func TestWait_TwoProcessesOnOneFileShareTheRate(t *testing.T) {
+	t.Parallel()
+	const rps = 20
+	path := filepath.Join(t.TempDir(), "amo.rate")
+	a, b := New(path, rps), New(path, rps)
+	ts := fire(t, 40, a, b)
+	if got := maxInWindow(ts, time.Second); got > rps {
+		t.Fatalf("%d requests in one second from two limiters, limit %d", got, rps)
+	}
+}
+
+func TestWait_NextProcessDoesNotBurst(t *testing.T) {
+	t.Parallel()
+	const rps = 20
+	path := filepath.Join(t.TempDir(), "amo.rate")
+	first := fire(t, 20, New(path, rps))
+	// A new process starts right after the first one finished.
+	second := fire(t, 20, New(path, rps))
+	if got := maxInWindow(append(first, second...), time.Second); got > rps {
+		t.Fatalf("%d requests in one second across two runs, limit %d", got, rps)
+	}
+}
+
+func TestPause_HoldsThisAndTheNextProcess(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "amo.rate")
+	l := New(path, 1000)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	l.Pause(300 * time.Millisecond)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Wait returned %v after a 300ms pause", d)
+	}
+
+	l.Pause(300 * time.Millisecond)
+	start = time.Now()
+	next := New(path, 1000) // another process reading the same file
+	if err := next.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("a new limiter on the file waited only %v of a 300ms pause", d)
+	}
+}
+
+func TestPause_WakesASleepingWaiter(t *testing.T) {
+	t.Parallel()
+	l := New("", 2) // slots ~530ms apart
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan time.Time)
+	go func() {
+		_ = l.Wait(context.Background())
+		done <- time.Now()
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	l.Pause(time.Second)
+	if got := <-done; got.Sub(start) < time.Second-10*time.Millisecond {
+		t.Fatalf("waiter went through %v into a 1s pause", got.Sub(start))
+	}
+}
+
+func TestWait_ContextCancelled(t *testing.T) {
+	t.Parallel()
+	l := New("", 0.5)
+	_ = l.Wait(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(ctx); err == nil {
+		t.Fatal("Wait ignored a cancelled context")
+	}
+}
+
+func TestReadState_TornFileIsIgnored(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "amo.rate")
+	if err := writeState(path, state{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"", "garbage", "12 x", "-5 -5"} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readState(path); err != nil {
+			t.Errorf("readState(%q): %v", content, err)
+		}
+	}
+}
