@@ -1,0 +1,193 @@
+package status
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Format names accepted by Write.
+const (
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// Write renders the report: Russian plain text by default, JSON for
+// format "json".
+func Write(w io.Writer, r Report, format string) error {
+	if strings.EqualFold(format, FormatJSON) {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("status: write json: %w", err)
+		}
+		return nil
+	}
+	if _, err := io.WriteString(w, Text(r)); err != nil {
+		return fmt.Errorf("status: write text: %w", err)
+	}
+	return nil
+}
+
+var taskTitles = map[string]string{
+	TaskFetchNew:  "Новые заказы (fetch_new)",
+	TaskReconcile: "Сверка (reconcile)",
+}
+
+var stepTitles = map[string]string{
+	"new":            "ожидают обработки",
+	"lead_requested": "сделка запрошена",
+	"lead_created":   "сделка создана, товары не привязаны",
+	"linked":         "товары привязаны, нет примечания",
+	"done":           "готово",
+	"quarantined":    "в карантине",
+}
+
+// Text renders the report as Russian plain text, times in Asia/Almaty.
+func Text(r Report) string {
+	loc := Almaty()
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+
+	p("Состояние интеграции Kaspi → amoCRM на %s (Алматы)\n\n", stamp(r.GeneratedAt, loc))
+
+	p("Запуски:\n")
+	for _, ts := range r.Tasks {
+		title := taskTitles[ts.Task]
+		if title == "" {
+			title = ts.Task
+		}
+		if ts.Last == nil {
+			p("  %s: ещё не запускалось\n", title)
+			continue
+		}
+		p("  %s: последний запуск %s, %s, %s\n", title, stamp(ts.Last.StartedAt, loc),
+			outcomeRU(ts.Last.Outcome), durationRU(ts.Last.DurationSeconds))
+		if ts.Last.Summary != "" {
+			p("    итог: %s\n", ts.Last.Summary)
+		}
+		switch {
+		case ts.LastOK == nil:
+			p("    успешных запусков пока нет\n")
+		case ts.LastOK != ts.Last:
+			p("    последний успешный: %s (%s назад)\n", stamp(ts.LastOK.StartedAt, loc), ago(r.GeneratedAt.Sub(ts.LastOK.StartedAt)))
+		}
+		if ts.FailuresInRow > 1 {
+			p("    ошибок подряд: %d\n", ts.FailuresInRow)
+		}
+	}
+
+	p("\nВодяной знак (дата последнего загруженного заказа): ")
+	if r.Watermark == nil {
+		p("ещё нет\n")
+	} else {
+		p("%s\n", stamp(*r.Watermark, loc))
+	}
+
+	p("\nЗаказы по этапам:\n")
+	if len(r.Steps) == 0 {
+		p("  заказов пока нет\n")
+	}
+	for _, k := range sortedSteps(r.Steps) {
+		title := stepTitles[k]
+		if title == "" {
+			title = k
+		}
+		p("  %-38s %d\n", title+":", r.Steps[k])
+	}
+
+	if len(r.Quarantined) > 0 {
+		p("\nЗаказы в карантине (автоматические попытки прекращены, повтор раз в час при сверке):\n")
+		for _, q := range r.Quarantined {
+			p("  %s — попыток: %d, последняя ошибка: %s\n", q.Code, q.Attempts, oneLine(q.LastError))
+		}
+	}
+
+	p("\nТокен amoCRM: ")
+	switch {
+	case !r.Token.Present:
+		p("нет — пройдите авторизацию (oauth_callback.cgi)\n")
+	case r.Token.LongLived:
+		p("долгосрочный токен")
+		if r.Token.AccessExpiresAt != nil {
+			p(", действует до %s", stamp(*r.Token.AccessExpiresAt, loc))
+		}
+		p("\n")
+	default:
+		if r.Token.AccessExpiresAt != nil {
+			p("access-токен до %s", stamp(*r.Token.AccessExpiresAt, loc))
+		}
+		if r.Token.RefreshExpiresAt != nil {
+			p("; refresh-токен примерно до %s (осталось дней: %d)", r.Token.RefreshExpiresAt.In(loc).Format("02.01.2006"), *r.Token.RefreshDaysLeft)
+		}
+		p("\n")
+	}
+
+	p("Лимиты amoCRM: ")
+	switch {
+	case r.Limit.Banned:
+		p("ДОСТУП ЗАБЛОКИРОВАН (403) до %s — запросы приостановлены\n", stamp(*r.Limit.BannedUntil, loc))
+	default:
+		p("блокировки нет")
+		if r.Limit.Last429At != nil {
+			p("; последний ответ 429 (слишком много запросов): %s", stamp(*r.Limit.Last429At, loc))
+		}
+		p("\n")
+	}
+
+	if len(r.Problems) > 0 {
+		p("\nНе удалось прочитать:\n")
+		for _, pr := range r.Problems {
+			p("  %s\n", oneLine(pr))
+		}
+	}
+	return b.String()
+}
+
+func stamp(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(loc).Format("02.01.2006 15:04:05")
+}
+
+func outcomeRU(o string) string {
+	switch o {
+	case "ok":
+		return "успешно"
+	case "failed":
+		return "ОШИБКА"
+	case "running":
+		return "не завершён (идёт или прерван)"
+	}
+	return o
+}
+
+func durationRU(sec float64) string {
+	if sec < 60 {
+		return fmt.Sprintf("%.1f с", sec)
+	}
+	return fmt.Sprintf("%d мин %d с", int(sec)/60, int(sec)%60)
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "меньше минуты"
+	case d < time.Hour:
+		return fmt.Sprintf("%d мин", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d ч", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d дн", int(d.Hours()/24))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
+	}
+	return s
+}

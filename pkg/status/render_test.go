@@ -1,0 +1,123 @@
+package status
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+var now = time.Date(2026, 3, 10, 7, 0, 0, 0, time.UTC) // 12:00 in Almaty
+
+func TestTaskStates_CountsFailuresSinceTheLastSuccess(t *testing.T) {
+	runs := []RunInfo{
+		{Task: TaskFetchNew, Outcome: "failed"},
+		{Task: TaskReconcile, Outcome: "ok"},
+		{Task: TaskFetchNew, Outcome: "failed"},
+		{Task: TaskFetchNew, Outcome: "ok"},
+		{Task: TaskFetchNew, Outcome: "failed"},
+	}
+	ts := TaskStates(runs)
+	if ts[0].Task != TaskFetchNew || ts[0].FailuresInRow != 2 || ts[0].Last != &runs[0] || ts[0].LastOK != &runs[3] {
+		t.Fatalf("fetch_new: %+v", ts[0])
+	}
+	if ts[1].Task != TaskReconcile || ts[1].FailuresInRow != 0 || ts[1].LastOK != &runs[1] {
+		t.Fatalf("reconcile: %+v", ts[1])
+	}
+}
+
+func TestRunInfo_OutcomeAndDuration(t *testing.T) {
+	ok := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-90 * time.Second), FinishedAt: now.Add(-60 * time.Second), OK: true}, now)
+	if ok.Outcome != "ok" || ok.DurationSeconds != 30 {
+		t.Fatalf("finished ok: %+v", ok)
+	}
+	crashed := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-10 * time.Second)}, now)
+	if crashed.Outcome != "running" || crashed.FinishedAt != nil || crashed.DurationSeconds != 10 {
+		t.Fatalf("unfinished: %+v", crashed)
+	}
+	failed := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Second), FinishedAt: now}, now)
+	if failed.Outcome != "failed" {
+		t.Fatalf("failed: %+v", failed)
+	}
+}
+
+func TestRefreshExpiry_ThreeMonthsFromTheLastRefresh(t *testing.T) {
+	// Refreshed at now: the access token expires in a day.
+	tok := domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(24 * time.Hour).Unix()}
+	exp, ok := RefreshExpiry(tok)
+	if !ok || !exp.Equal(now.Add(90*24*time.Hour)) {
+		t.Fatalf("got %v %v", exp, ok)
+	}
+	ts := tokenState(tok, now)
+	if ts.LongLived || ts.RefreshDaysLeft == nil || *ts.RefreshDaysLeft != 90 {
+		t.Fatalf("token state %+v", ts)
+	}
+	if ts := tokenState(domain.Token{AccessToken: "a", ExpiresAt: now.Unix()}, now); !ts.LongLived || ts.RefreshExpiresAt != nil {
+		t.Fatalf("long-lived token: %+v", ts)
+	}
+}
+
+func sampleReport() Report {
+	wm := time.UnixMilli(1773118800000).In(Almaty()) // 10.03.2026 10:00 Almaty
+	started := now.Add(-time.Minute)
+	fin := started.Add(12 * time.Second)
+	last := RunInfo{Task: TaskFetchNew, StartedAt: started, FinishedAt: &fin, Outcome: "failed", DurationSeconds: 12, Summary: "amoCRM: authorization rejected"}
+	okRun := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Hour), Outcome: "ok", DurationSeconds: 3}
+	r := Report{
+		GeneratedAt: now,
+		Recent:      []RunInfo{last, okRun},
+		Watermark:   &wm, WatermarkMs: 1773118800000,
+		Steps:       map[string]int{"done": 40, "new": 2, "quarantined": 1},
+		Quarantined: []Quarantined{{Code: "512345678", Attempts: 10, LastError: "400: price\nnot integer"}},
+		Token:       tokenState(domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(20 * time.Hour).Unix()}, now),
+	}
+	r.Tasks = TaskStates(r.Recent)
+	until := now.Add(20 * time.Minute)
+	r.Limit = LimitState{Banned: true, BannedUntil: &until}
+	return r
+}
+
+func TestText_RussianReportInAlmatyTime(t *testing.T) {
+	txt := Text(sampleReport())
+	for _, want := range []string{
+		"10.03.2026 12:00:00", // generated, Almaty = UTC+5
+		"Новые заказы (fetch_new): последний запуск 10.03.2026 11:59:00, ОШИБКА, 12.0 с",
+		"последний успешный: 10.03.2026 10:00:00 (2 ч назад)",
+		"Сверка (reconcile): ещё не запускалось",
+		"Водяной знак (дата последнего загруженного заказа): 10.03.2026 10:00:00",
+		"готово:", "в карантине:",
+		"512345678 — попыток: 10, последняя ошибка: 400: price not integer",
+		"осталось дней: 89",
+		"ДОСТУП ЗАБЛОКИРОВАН (403) до 10.03.2026 12:20:00",
+	} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+	// Steps follow the state machine's order.
+	if strings.Index(txt, "ожидают обработки") > strings.Index(txt, "готово") {
+		t.Errorf("steps out of order:\n%s", txt)
+	}
+}
+
+func TestWrite_JSONOnRequest(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, sampleReport(), "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, buf.String())
+	}
+	for _, k := range []string{"tasks", "watermark", "orders_by_step", "quarantined", "amocrm_token", "amocrm_limit"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if lim := got["amocrm_limit"].(map[string]any); lim["banned"] != true {
+		t.Errorf("limit: %v", lim)
+	}
+}

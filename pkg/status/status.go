@@ -1,0 +1,325 @@
+// Package status collects what a shop owner needs to know about the
+// integration right now — the last runs, the watermark, orders by step,
+// quarantined orders, the amoCRM token and the rate-limit/ban state — into
+// one Report, rendered as Russian plain text or as JSON. cron.cgi?task=status
+// and doctor --status print it; pkg/alert decides from it what to tell.
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// Task names as recorded in the run log.
+const (
+	TaskFetchNew  = "fetch_new"
+	TaskReconcile = "reconcile"
+)
+
+// WatermarkKey is the PHP version's settings key of the fetch watermark
+// (epoch ms of the newest order creationDate safely in the ledger).
+const WatermarkKey = "last_creation_ms"
+
+// TokenService is the oauth_tokens row of amoCRM.
+const TokenService = "amocrm"
+
+// Refresh-token lifetime as amoCRM documents it (about three months from the
+// last refresh); access tokens live a day.
+const (
+	RefreshTokenLifetime = 90 * 24 * time.Hour
+	AccessTokenLifetime  = 24 * time.Hour
+)
+
+// Source is what the report reads. pkg/store satisfies it.
+type Source interface {
+	domain.Settings
+	// StepCounts counts ledger rows per step ("quarantined" separately).
+	StepCounts(ctx context.Context) (map[string]int, error)
+	// LastRuns returns the most recent runs of every task, newest first.
+	LastRuns(ctx context.Context, limit int) ([]domain.Run, error)
+	// QuarantinedRecords returns quarantined rows, at most limit.
+	QuarantinedRecords(ctx context.Context, limit int) ([]domain.Record, error)
+	// Token returns the stored OAuth pair; domain.ErrNotFound when absent.
+	Token(ctx context.Context, service string) (domain.Token, error)
+}
+
+// Report is the state of the integration at one moment.
+type Report struct {
+	GeneratedAt time.Time `json:"generated_at"`
+	// Tasks has one entry per task (fetch_new, reconcile), in that order.
+	Tasks []TaskState `json:"tasks"`
+	// Recent is the run log, newest first (every task).
+	Recent []RunInfo `json:"recent_runs"`
+	// Watermark is the creation time of the newest order safely ingested;
+	// nil before the first successful fetch.
+	Watermark   *time.Time     `json:"watermark,omitempty"`
+	WatermarkMs int64          `json:"watermark_ms"`
+	Steps       map[string]int `json:"orders_by_step"`
+	Quarantined []Quarantined  `json:"quarantined"`
+	Token       TokenState     `json:"amocrm_token"`
+	Limit       LimitState     `json:"amocrm_limit"`
+	// Problems lists what could not be read (the rest of the report is
+	// still filled).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// TaskState summarises the runs of one task.
+type TaskState struct {
+	Task   string   `json:"task"`
+	Last   *RunInfo `json:"last,omitempty"`
+	LastOK *RunInfo `json:"last_ok,omitempty"`
+	// FailuresInRow counts the finished runs that failed since the last
+	// successful one (within the runs read).
+	FailuresInRow int `json:"failures_in_row"`
+}
+
+// RunInfo is one run of the run log.
+type RunInfo struct {
+	Task       string     `json:"task"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Outcome is "ok", "failed" or "running" (not finished: still running
+	// or crashed).
+	Outcome         string  `json:"outcome"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Summary         string  `json:"summary,omitempty"`
+}
+
+// Quarantined is an order the sync gave up retrying automatically.
+type Quarantined struct {
+	Code      string    `json:"code"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TokenState describes the stored amoCRM tokens.
+type TokenState struct {
+	Present bool `json:"present"`
+	// LongLived: an access token without a refresh token.
+	LongLived       bool       `json:"long_lived"`
+	AccessExpiresAt *time.Time `json:"access_expires_at,omitempty"`
+	// RefreshExpiresAt is estimated: the last refresh (access expiry minus
+	// a day) plus three months.
+	RefreshExpiresAt *time.Time `json:"refresh_expires_at,omitempty"`
+	RefreshDaysLeft  *int       `json:"refresh_days_left,omitempty"`
+}
+
+// LimitState is amoCRM's rate-limit state as pkg/amocrm recorded it.
+type LimitState struct {
+	Banned      bool       `json:"banned"`
+	BannedUntil *time.Time `json:"banned_until,omitempty"`
+	// Last429At is the last "too many requests" answer, when recorded.
+	Last429At *time.Time `json:"last_429_at,omitempty"`
+}
+
+// Options tune Collect. Zero values mean the defaults.
+type Options struct {
+	Now            time.Time // default time.Now()
+	RecentRuns     int       // run log entries read (default 20)
+	MaxQuarantined int       // quarantined rows listed (default 50)
+}
+
+// Collect reads the report. A part that cannot be read is named in
+// Problems instead of failing the whole report: the status page is most
+// needed exactly when something is broken. The error is non-nil only when
+// nothing at all could be read.
+func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if opt.RecentRuns <= 0 {
+		opt.RecentRuns = 20
+	}
+	if opt.MaxQuarantined <= 0 {
+		opt.MaxQuarantined = 50
+	}
+	r := Report{GeneratedAt: now, Steps: map[string]int{}, Quarantined: []Quarantined{}, Recent: []RunInfo{}}
+	failed := 0
+	problem := func(what string, err error) {
+		failed++
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", what, err))
+	}
+
+	runs, err := src.LastRuns(ctx, opt.RecentRuns)
+	if err != nil {
+		problem("run log", err)
+	}
+	for _, run := range runs {
+		r.Recent = append(r.Recent, runInfo(run, now))
+	}
+	r.Tasks = TaskStates(r.Recent)
+
+	if v, ok, err := src.Setting(ctx, WatermarkKey); err != nil {
+		problem("watermark", err)
+	} else if ok {
+		var ms int64
+		if _, err := fmt.Sscan(v, &ms); err == nil && ms > 0 {
+			t := time.UnixMilli(ms).In(Almaty())
+			r.Watermark, r.WatermarkMs = &t, ms
+		}
+	}
+
+	if steps, err := src.StepCounts(ctx); err != nil {
+		problem("orders by step", err)
+	} else {
+		r.Steps = steps
+	}
+
+	if recs, err := src.QuarantinedRecords(ctx, opt.MaxQuarantined); err != nil {
+		problem("quarantined orders", err)
+	} else {
+		for _, rec := range recs {
+			r.Quarantined = append(r.Quarantined, Quarantined{
+				Code: rec.Code, Attempts: rec.Attempts, LastError: rec.LastError, UpdatedAt: rec.UpdatedAt,
+			})
+		}
+	}
+
+	if tok, err := src.Token(ctx, TokenService); err != nil {
+		if !errors.Is(err, domain.ErrNotFound) {
+			problem("amoCRM token", err)
+		}
+	} else {
+		r.Token = tokenState(tok, now)
+	}
+
+	r.Limit, err = limitState(ctx, src, now)
+	if err != nil {
+		problem("amoCRM limit state", err)
+	}
+	if failed == 6 {
+		return r, fmt.Errorf("status: nothing could be read: %s", r.Problems[0])
+	}
+	return r, nil
+}
+
+func runInfo(run domain.Run, now time.Time) RunInfo {
+	ri := RunInfo{Task: run.Task, StartedAt: run.StartedAt, Summary: run.Summary}
+	end := now
+	switch {
+	case run.FinishedAt.IsZero():
+		ri.Outcome = "running"
+	case run.OK:
+		ri.Outcome = "ok"
+	default:
+		ri.Outcome = "failed"
+	}
+	if !run.FinishedAt.IsZero() {
+		f := run.FinishedAt
+		ri.FinishedAt = &f
+		end = f
+	}
+	if d := end.Sub(run.StartedAt); d > 0 {
+		ri.DurationSeconds = d.Round(100 * time.Millisecond).Seconds()
+	}
+	return ri
+}
+
+// TaskStates derives per-task state from the run log (newest first).
+func TaskStates(recent []RunInfo) []TaskState {
+	out := []TaskState{{Task: TaskFetchNew}, {Task: TaskReconcile}}
+	idx := map[string]int{TaskFetchNew: 0, TaskReconcile: 1}
+	stopped := map[string]bool{} // failures-in-row counting ended at an OK run
+	for i := range recent {
+		run := &recent[i]
+		j, ok := idx[run.Task]
+		if !ok {
+			idx[run.Task] = len(out)
+			j = len(out)
+			out = append(out, TaskState{Task: run.Task})
+		}
+		ts := &out[j]
+		if ts.Last == nil {
+			ts.Last = run
+		}
+		switch run.Outcome {
+		case "ok":
+			if ts.LastOK == nil {
+				ts.LastOK = run
+			}
+			stopped[run.Task] = true
+		case "failed":
+			if !stopped[run.Task] {
+				ts.FailuresInRow++
+			}
+		}
+	}
+	return out
+}
+
+func tokenState(tok domain.Token, now time.Time) TokenState {
+	ts := TokenState{Present: tok.AccessToken != ""}
+	if !ts.Present {
+		return ts
+	}
+	if tok.ExpiresAt > 0 {
+		t := time.Unix(tok.ExpiresAt, 0)
+		ts.AccessExpiresAt = &t
+	}
+	if tok.RefreshToken == "" {
+		ts.LongLived = true
+		return ts
+	}
+	if exp, ok := RefreshExpiry(tok); ok {
+		days := int(exp.Sub(now).Hours() / 24)
+		if exp.Before(now) {
+			days = 0
+		}
+		ts.RefreshExpiresAt, ts.RefreshDaysLeft = &exp, &days
+	}
+	return ts
+}
+
+// RefreshExpiry estimates when the refresh token dies: amoCRM issues a pair
+// whose access token lives a day and whose refresh token lives about three
+// months, so the last refresh was ExpiresAt minus a day.
+func RefreshExpiry(tok domain.Token) (time.Time, bool) {
+	if tok.RefreshToken == "" || tok.ExpiresAt <= 0 {
+		return time.Time{}, false
+	}
+	refreshed := time.Unix(tok.ExpiresAt, 0).Add(-AccessTokenLifetime)
+	return refreshed.Add(RefreshTokenLifetime), true
+}
+
+// Almaty is the shops' time zone (Kaspi's dates are Almaty dates). Falls
+// back to UTC+5 when no zone database is available (the binaries embed
+// time/tzdata, so this only matters to a stripped build).
+var Almaty = sync.OnceValue(func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		return time.FixedZone("+05", 5*3600)
+	}
+	return loc
+})
+
+// sortedSteps lists step names in the state machine's order, others after.
+func sortedSteps(m map[string]int) []string {
+	order := map[string]int{
+		string(domain.StepNew): 0, string(domain.StepLeadRequested): 1, string(domain.StepLeadCreated): 2,
+		string(domain.StepLinked): 3, string(domain.StepDone): 4, "quarantined": 5,
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		oi, iok := order[keys[i]]
+		oj, jok := order[keys[j]]
+		switch {
+		case iok && jok:
+			return oi < oj
+		case iok != jok:
+			return iok
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
