@@ -1,0 +1,147 @@
+package kaspi
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// MaxWindow is the widest creationDate range Kaspi accepts in one request
+// ($le − $ge must not exceed 14 days).
+const MaxWindow = 14 * 24 * time.Hour
+
+// PageSize is the documented maximum page size.
+const PageSize = 100
+
+// Window is one inclusive creationDate range in epoch ms.
+type Window struct{ From, To int64 }
+
+// Windows splits the inclusive range [fromMs, toMs] into consecutive,
+// non-overlapping inclusive windows whose $le − $ge stays below MaxWindow.
+// An empty or inverted range gives none.
+func Windows(fromMs, toMs int64) []Window {
+	span := MaxWindow.Milliseconds() - 1
+	var ws []Window
+	for from := fromMs; from <= toMs; {
+		to := min(from+span, toMs)
+		ws = append(ws, Window{From: from, To: to})
+		if to == toMs {
+			break
+		}
+		from = to + 1
+	}
+	return ws
+}
+
+// ListOrders calls fn for every order in state created in [fromMs, toMs]
+// (epoch ms), with lines, in no particular order. The range is split into
+// windows of at most 14 days, and every page 0..meta.pageCount-1 of each
+// window is read: a short page in the middle does not end the listing. An
+// order seen twice in one call (it moved between pages while they were
+// read) is passed once. An error from fn stops the listing and is returned
+// as is.
+func (c *Client) ListOrders(ctx context.Context, state string, fromMs, toMs int64, fn func(domain.Order) error) error {
+	seen := map[string]bool{}
+	for _, w := range Windows(fromMs, toMs) {
+		q := url.Values{}
+		q.Set("filter[orders][creationDate][$ge]", strconv.FormatInt(w.From, 10))
+		q.Set("filter[orders][creationDate][$le]", strconv.FormatInt(w.To, 10))
+		if state != "" {
+			q.Set("filter[orders][state]", state)
+		}
+		err := c.listPages(ctx, "list orders", q, func(o domain.Order) error {
+			key := o.ID
+			if key == "" {
+				key = "code:" + o.Code
+			}
+			if seen[key] {
+				return nil
+			}
+			seen[key] = true
+			return fn(o)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OrderByCode looks one order up by its code (no date window applies), with
+// lines. An unknown code gives an error matching domain.ErrNotFound.
+func (c *Client) OrderByCode(ctx context.Context, code string) (domain.Order, error) {
+	q := url.Values{}
+	q.Set("filter[orders][code]", code)
+	var found *domain.Order
+	err := c.listPages(ctx, "order by code", q, func(o domain.Order) error {
+		if o.Code == code && found == nil {
+			found = &o
+		}
+		return nil
+	})
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if found == nil {
+		return domain.Order{}, fmt.Errorf("kaspi: order %s: %w", code, domain.ErrNotFound)
+	}
+	return *found, nil
+}
+
+// Entries returns the lines of the order with this API id.
+func (c *Client) Entries(ctx context.Context, id string) ([]domain.Line, error) {
+	op := "GET /orders/{id}/entries"
+	body, err := c.get(ctx, op, "/orders/"+url.PathEscape(id)+"/entries", "")
+	if err != nil {
+		return nil, err
+	}
+	lines, derr := decodeEntries(body)
+	if derr != nil {
+		return nil, &APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr, Body: snippet(body)}
+	}
+	return lines, nil
+}
+
+// listPages reads every page of GET /orders for the filter q and calls fn
+// for each order, lines loaded.
+func (c *Client) listPages(ctx context.Context, what string, q url.Values, fn func(domain.Order) error) error {
+	const op = "GET /orders"
+	q.Set("page[size]", strconv.Itoa(PageSize))
+	q.Set("include[orders]", "entries")
+	pageCount := 1
+	for n := 0; n < pageCount; n++ {
+		q.Set("page[number]", strconv.Itoa(n))
+		body, err := c.get(ctx, op, "/orders", q.Encode())
+		if err != nil {
+			return fmt.Errorf("kaspi: %s page %d: %w", what, n, err)
+		}
+		p, derr := decodeOrders(body)
+		if derr != nil {
+			return fmt.Errorf("kaspi: %s page %d: %w", what, n,
+				&APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr, Body: snippet(body)})
+		}
+		// The count may grow while we read (orders become visible late);
+		// follow the latest answer.
+		pageCount = p.pageCount
+		for _, o := range p.orders {
+			if !o.LinesLoaded {
+				if o.ID == "" {
+					return fmt.Errorf("kaspi: %s: order %s has no id to load its lines", what, o.Code)
+				}
+				lines, err := c.Entries(ctx, o.ID)
+				if err != nil {
+					return fmt.Errorf("kaspi: %s: lines of order %s: %w", what, o.Code, err)
+				}
+				o.Lines, o.LinesLoaded = lines, true
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
