@@ -1,0 +1,66 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// Sentinels the wiring wraps its errors in so that the handlers can answer
+// them without knowing the store or the clients.
+var (
+	// ErrBusy: another run or migration holds the lock.
+	ErrBusy = errors.New("busy")
+	// ErrSchemaBehind: the database needs migrate.cgi first.
+	ErrSchemaBehind = errors.New("database schema is behind")
+	// ErrNotConfigured: a key the endpoint needs is empty (the message says which).
+	ErrNotConfigured = errors.New("not configured")
+)
+
+// PublicError carries a message that is safe to show as is (a config
+// error naming a key, a validation message). It never holds a secret.
+type PublicError struct {
+	Status int
+	Msg    string
+	Err    error // optional cause, for errors.Is; never shown
+}
+
+func (e *PublicError) Error() string { return e.Msg }
+func (e *PublicError) Unwrap() error { return e.Err }
+
+// Public wraps a safe message with its status.
+func Public(status int, msg string) error { return &PublicError{Status: status, Msg: msg} }
+
+// answer is the one table from an error to the status and the plain
+// message a client sees. Anything it does not know is "internal": the
+// detail goes to the log only.
+func answer(err error) (status int, msg string) {
+	var pe *PublicError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Status, pe.Msg
+	case errors.Is(err, errSecretUnset):
+		return http.StatusForbidden, msgSecretUnset
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, "Forbidden"
+	case errors.Is(err, ErrSchemaBehind):
+		return http.StatusServiceUnavailable, "База данных не обновлена: откройте migrate.cgi?token=CRON_SECRET, затем повторите."
+	case errors.Is(err, ErrBusy):
+		return http.StatusConflict, "Занято: другой процесс держит блокировку. Повторите через минуту."
+	case errors.Is(err, domain.ErrBanned):
+		return http.StatusServiceUnavailable, "amoCRM заблокировал доступ к API (слишком много запросов). Запросы приостановлены; если блокировка не снимается, напишите в поддержку amoCRM."
+	case errors.Is(err, domain.ErrPaymentRequired):
+		return http.StatusBadGateway, "amoCRM: аккаунт не оплачен (HTTP 402)."
+	case errors.Is(err, domain.ErrAuth):
+		return http.StatusBadGateway, "Авторизация отклонена (amoCRM или Kaspi). Проверьте токены: для amoCRM пройдите авторизацию заново, для Kaspi проверьте KASPI_API_TOKEN."
+	case errors.Is(err, domain.ErrTransient), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "Внешний сервис временно не отвечает. Повторите позже."
+	case errors.Is(err, domain.ErrBadRequest):
+		return http.StatusBadGateway, "Внешний сервис отклонил запрос. Подробности в logs/."
+	case errors.Is(err, domain.ErrNotFound):
+		return http.StatusNotFound, "Не найдено."
+	}
+	return http.StatusInternalServerError, "Внутренняя ошибка. Подробности в logs/."
+}

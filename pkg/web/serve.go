@@ -1,0 +1,146 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cgi"
+	"net/http/fcgi"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Serve runs h the way the program was started and returns the exit code:
+//   - FastCGI when stdin is a listening socket (mod_fcgid, php-fpm style
+//     process managers hand one over);
+//   - CGI when GATEWAY_INTERFACE is set (Apache's cgi-script handler);
+//   - otherwise a command-line run: arguments such as `task=new` or
+//     `--task=new` become the query, and the answer body is printed.
+func Serve(h http.Handler) int {
+	if stdinIsListener() {
+		if err := fcgi.Serve(nil, h); err != nil {
+			fmt.Fprintln(os.Stderr, "fastcgi:", err)
+			return 1
+		}
+		return 0
+	}
+	if os.Getenv("GATEWAY_INTERFACE") != "" {
+		if err := cgi.Serve(h); err != nil {
+			fmt.Fprintln(os.Stderr, "cgi:", err)
+			return 1
+		}
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return ServeCLI(ctx, h, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// stdinIsListener reports whether fd 0 is a socket in listening state.
+func stdinIsListener() bool {
+	v, err := syscall.GetsockoptInt(int(os.Stdin.Fd()), syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN)
+	return err == nil && v == 1
+}
+
+// ServeCLI runs one request built from command-line arguments through h
+// and prints the answer: the body to stdout on success, to stderr
+// otherwise (a redirect prints its Location). Arguments:
+//
+//	key=value, --key=value, --flag (flag=1)   query parameters
+//	--post                                    POST with the body read from stdin
+//	--header=Name:value                       a request header
+//
+// A shell user can read .env already, so the request counts as trusted:
+// no token is asked. The exit code is 0 for 2xx/3xx, 1 otherwise.
+func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	q := url.Values{}
+	method := http.MethodGet
+	headers := http.Header{}
+	for _, a := range args {
+		switch {
+		case a == "--post":
+			method = http.MethodPost
+		case strings.HasPrefix(a, "--header="):
+			name, value, _ := strings.Cut(strings.TrimPrefix(a, "--header="), ":")
+			headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		default:
+			kv := strings.TrimLeft(a, "-")
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				v = "1"
+			}
+			if k == "" {
+				fmt.Fprintf(stderr, "unexpected argument %q\n", a)
+				return 2
+			}
+			q.Add(k, v)
+		}
+	}
+	var body io.Reader
+	if method == http.MethodPost {
+		b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+		if err != nil {
+			fmt.Fprintln(stderr, "read stdin:", err)
+			return 1
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(withTrusted(ctx), method, "http://localhost/?"+q.Encode(), body)
+	if err != nil {
+		fmt.Fprintln(stderr, "request:", err)
+		return 2
+	}
+	req.RemoteAddr = "127.0.0.1:0"
+	for k, vs := range headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, req)
+	out := rec.body.Bytes()
+	switch {
+	case rec.code() >= 200 && rec.code() < 300:
+		stdout.Write(out)
+		return 0
+	case rec.code() >= 300 && rec.code() < 400:
+		fmt.Fprintln(stdout, rec.header.Get("Location"))
+		return 0
+	default:
+		stderr.Write(out)
+		return 1
+	}
+}
+
+// recorder keeps the answer of a command-line request (httptest would
+// register test flags in every binary).
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+func (r *recorder) code() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
