@@ -1,0 +1,74 @@
+package cronpaths
+
+import (
+	"strings"
+	"testing"
+)
+
+func render(t *testing.T, p Params) string {
+	t.Helper()
+	var b strings.Builder
+	if err := Write(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// The text gives absolute, ready-to-paste lines for every way of running.
+func TestWrite_AbsoluteLinesForEveryWayOfRunning(t *testing.T) {
+	out := render(t, Params{Root: "/home/shop/kaspi", Arch: "amd64"})
+	for _, want := range []string{
+		"* * * * * /home/shop/kaspi/bin/scheduler --once >> /home/shop/kaspi/logs/scheduler.log 2>&1",
+		"* * * * * /home/shop/kaspi/bin/fetch_new >> /home/shop/kaspi/logs/cron.log 2>&1",
+		"*/10 * * * * /home/shop/kaspi/bin/reconcile >> /home/shop/kaspi/logs/cron.log 2>&1",
+		"ExecStart=/home/shop/kaspi/bin/scheduler --loop",
+		"[program:kaspi-amocrm]",
+		"command=/home/shop/kaspi/bin/scheduler --loop",
+		"Журналы: /home/shop/kaspi/logs",
+		"linux/amd64",
+		"cron.cgi?task=new&token=CRON_SECRET",
+		"cron.cgi?task=reconcile&token=CRON_SECRET",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+}
+
+// The secret is a placeholder unless the caller asks to show it.
+func TestWrite_SecretOnlyWhenAsked(t *testing.T) {
+	out := render(t, Params{Root: "/r", Arch: "386"})
+	if !strings.Contains(out, "--show-secret") {
+		t.Errorf("placeholder output does not say how to show the secret")
+	}
+	out = render(t, Params{Root: "/r", Arch: "386", Secret: "s3cr&t"})
+	if !strings.Contains(out, "token=s3cr%26t") {
+		t.Errorf("secret not in the URLs (escaped):\n%s", out)
+	}
+}
+
+// A path with spaces is quoted so the crontab line still works.
+func TestWrite_QuotesPathsWithSpaces(t *testing.T) {
+	out := render(t, Params{Root: "/home/my shop", Arch: "amd64"})
+	if !strings.Contains(out, "'/home/my shop/bin/scheduler' --once") {
+		t.Errorf("path not quoted:\n%s", out)
+	}
+}
+
+// The shop's domain comes from AMO_REDIRECT_URI when it names oauth_callback.cgi.
+func TestCGIBaseFromRedirect(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://shop.kz/kaspi/cgi-bin/oauth_callback.cgi": "https://shop.kz/kaspi/cgi-bin/",
+		"https://shop.kz/oauth_callback.php":               "",
+		"":                                                 "",
+		"shop.kz/cgi-bin/oauth_callback.cgi":               "",
+	} {
+		if got := CGIBaseFromRedirect(in); got != want {
+			t.Errorf("CGIBaseFromRedirect(%q) = %q, want %q", in, got, want)
+		}
+	}
+	out := render(t, Params{Root: "/r", Arch: "amd64", CGIBase: "https://shop.kz/k/cgi-bin/"})
+	if !strings.Contains(out, "https://shop.kz/k/cgi-bin/cron.cgi?task=new") {
+		t.Errorf("base not used:\n%s", out)
+	}
+}
