@@ -1,0 +1,305 @@
+package amofake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+var (
+	contactKeys = keySet("name", "first_name", "last_name", "responsible_user_id", "created_by",
+		"updated_by", "created_at", "updated_at", "custom_fields_values", "tags_to_add", "_embedded", "request_id")
+	contactUpdateKeys = keySet("id", "name", "first_name", "last_name", "responsible_user_id", "created_by",
+		"updated_by", "created_at", "updated_at", "custom_fields_values", "tags_to_add", "tags_to_delete",
+		"_embedded", "request_id")
+	contactEmbeddedKeys = keySet("tags", "companies")
+)
+
+func jsonNumber(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
+
+type contactChange struct {
+	name, first, last *string
+	resp              *int64
+	createdBy         *int64
+	updatedBy         *int64
+	createdAt         *int64
+	updatedAt         *int64
+	fields            []fieldChange
+	tagsAdd, tagsDel  []string
+	tagsSet           []string
+	setTags           bool
+}
+
+// checkContact validates one contact item. Caller holds mu.
+func (s *Server) checkContact(it *item, update bool) contactChange {
+	c := &it.chk
+	o := it.obj
+	var ch contactChange
+	if update {
+		checkKeys(o, contactUpdateKeys, "", c)
+	} else {
+		checkKeys(o, contactKeys, "", c)
+	}
+	for key, dst := range map[string]**string{"name": &ch.name, "first_name": &ch.first, "last_name": &ch.last} {
+		if v, ok := optString(o, key, maxNameLen, c); ok {
+			*dst = &v
+		}
+	}
+	if n, ok := optInt(o, "responsible_user_id", c); ok {
+		if s.userKnown(n) {
+			ch.resp = &n
+		} else {
+			c.add(codeNotSupported, "responsible_user_id")
+		}
+	}
+	for key, dst := range map[string]**int64{"created_by": &ch.createdBy, "updated_by": &ch.updatedBy} {
+		if n, ok := optInt(o, key, c); ok {
+			if n == 0 || s.userKnown(n) {
+				*dst = &n
+			} else {
+				c.add(codeNotSupported, key)
+			}
+		}
+	}
+	for key, dst := range map[string]**int64{"created_at": &ch.createdAt, "updated_at": &ch.updatedAt} {
+		if n, ok := optInt(o, key, c); ok {
+			*dst = &n
+		}
+	}
+	ch.fields = s.parseFields("contacts", o["custom_fields_values"], c)
+	if raw, has := o["tags_to_add"]; has {
+		ch.tagsAdd = s.parseTags(raw, "tags_to_add", c)
+	}
+	if raw, has := o["tags_to_delete"]; has {
+		ch.tagsDel = s.parseTags(raw, "tags_to_delete", c)
+	}
+	if raw, has := o["_embedded"]; has {
+		emb, ok := raw.(map[string]any)
+		if !ok {
+			c.add(codeInvalidType, "_embedded")
+			return ch
+		}
+		checkKeys(emb, contactEmbeddedKeys, "_embedded.", c)
+		if rawTags, has := emb["tags"]; has {
+			ch.tagsSet = s.parseTags(rawTags, "_embedded.tags", c)
+			ch.setTags = true
+		}
+		if rawCompanies, has := emb["companies"]; has {
+			if arr, ok := rawCompanies.([]any); ok {
+				for i := range arr {
+					c.add(codeNotSupported, fmt.Sprintf("_embedded.companies.%d.id", i))
+				}
+			} else {
+				c.add(codeInvalidType, "_embedded.companies")
+			}
+		}
+	}
+	return ch
+}
+
+func (s *Server) applyContact(ct *contact, ch contactChange) {
+	now := s.now().Unix()
+	if ch.first != nil {
+		ct.FirstName = *ch.first
+	}
+	if ch.last != nil {
+		ct.LastName = *ch.last
+	}
+	if ch.name != nil {
+		ct.Name = *ch.name
+	} else if ch.first != nil || ch.last != nil {
+		ct.Name = strings.TrimSpace(ct.FirstName + " " + ct.LastName)
+	}
+	if ch.resp != nil {
+		ct.ResponsibleUserID = *ch.resp
+	}
+	if ch.createdBy != nil {
+		ct.createdBy = *ch.createdBy
+	}
+	if ch.updatedBy != nil {
+		ct.updatedBy = *ch.updatedBy
+	}
+	if ch.createdAt != nil {
+		ct.CreatedAt = *ch.createdAt
+	}
+	ct.UpdatedAt = now
+	if ch.updatedAt != nil {
+		ct.UpdatedAt = *ch.updatedAt
+	}
+	ct.Fields = applyFields(ct.Fields, ch.fields)
+	if ch.setTags {
+		ct.Tags = nil
+	}
+	for _, t := range append(ch.tagsSet, ch.tagsAdd...) {
+		s.tagID(t)
+		if !containsStr(ct.Tags, t) {
+			ct.Tags = append(ct.Tags, t)
+		}
+	}
+	for _, t := range ch.tagsDel {
+		ct.Tags = removeStr(ct.Tags, t)
+	}
+}
+
+func (s *Server) createContacts(w http.ResponseWriter, r *http.Request) {
+	items, ok := readBatch(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changes := make([]contactChange, len(items))
+	for i, it := range items {
+		changes[i] = s.checkContact(it, false)
+	}
+	if rejectInvalid(w, items) {
+		return
+	}
+	now := s.now().Unix()
+	out := make([]any, len(items))
+	for i, it := range items {
+		ct := &contact{Contact: Contact{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}}
+		s.applyContact(ct, changes[i])
+		s.contacts[ct.ID] = ct
+		out[i] = map[string]any{
+			"id": ct.ID, "request_id": it.reqID,
+			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", ct.ID))},
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_links":    map[string]any{"self": href(r, "/api/v4/contacts")},
+		"_embedded": map[string]any{"contacts": out},
+	})
+}
+
+func (s *Server) patchContacts(w http.ResponseWriter, r *http.Request, single int64) {
+	var items []*item
+	if single != 0 {
+		it, ok := readObject(w, r)
+		if !ok {
+			return
+		}
+		it.obj["id"] = jsonNumber(single)
+		items = []*item{it}
+	} else {
+		var ok bool
+		if items, ok = readBatch(w, r); !ok {
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets := make([]*contact, len(items))
+	changes := make([]contactChange, len(items))
+	for i, it := range items {
+		rawID, has := it.obj["id"]
+		id, ok := asInt(rawID)
+		ct := s.contacts[id]
+		switch {
+		case !has:
+			it.chk.add(codeNotBlank, "id")
+		case !ok || ct == nil || ct.deleted:
+			it.chk.add(codeNotSupported, "id")
+			ct = nil
+		}
+		targets[i] = ct
+		changes[i] = s.checkContact(it, true)
+	}
+	if single != 0 && targets[0] == nil {
+		problem(w, http.StatusNotFound, "Contact not found")
+		return
+	}
+	if rejectInvalid(w, items) {
+		return
+	}
+	out := make([]any, len(items))
+	for i, it := range items {
+		ct := targets[i]
+		s.applyContact(ct, changes[i])
+		out[i] = map[string]any{
+			"id": ct.ID, "updated_at": ct.UpdatedAt, "request_id": it.reqID,
+			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", ct.ID))},
+		}
+	}
+	if single != 0 {
+		writeJSON(w, http.StatusOK, out[0])
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_links":    map[string]any{"self": href(r, "/api/v4/contacts")},
+		"_embedded": map[string]any{"contacts": out},
+	})
+}
+
+func (s *Server) renderContact(r *http.Request, ct *contact, with map[string]bool) map[string]any {
+	tags := make([]any, 0, len(ct.Tags))
+	for _, t := range ct.Tags {
+		tags = append(tags, map[string]any{"id": s.tags[t], "name": t, "color": nil})
+	}
+	emb := map[string]any{"tags": tags, "companies": []any{}}
+	if with["leads"] {
+		ls := []any{}
+		for _, id := range sortedKeys(s.leads) {
+			l := s.leads[id]
+			if !l.deleted && containsID(l.ContactIDs, ct.ID) {
+				ls = append(ls, map[string]any{"id": id,
+					"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", id))}})
+			}
+		}
+		emb["leads"] = ls
+	}
+	return map[string]any{
+		"id": ct.ID, "name": ct.Name, "first_name": ct.FirstName, "last_name": ct.LastName,
+		"responsible_user_id": ct.ResponsibleUserID, "group_id": 0, "created_by": ct.createdBy,
+		"updated_by": ct.updatedBy, "created_at": ct.CreatedAt, "updated_at": ct.UpdatedAt,
+		"closest_task_at": nil, "is_deleted": false, "is_unsorted": false,
+		"custom_fields_values": renderFields(ct.Fields), "account_id": AccountID,
+		"_links":    map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", ct.ID))},
+		"_embedded": emb,
+	}
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// listContacts is GET /api/v4/contacts: query over every filled field
+// (names, phones, e-mails, custom fields), filter[id][]; other filters
+// are ignored.
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ids, byID := idFilter(q)
+	with := withSet(q)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []any
+	for _, id := range sortedKeys(s.contacts) {
+		ct := s.contacts[id]
+		if ct.deleted || (byID && !ids[id]) {
+			continue
+		}
+		if !matchQuery(q.Get("query"), []string{ct.Name, ct.FirstName, ct.LastName}, ct.Fields) {
+			continue
+		}
+		items = append(items, s.renderContact(r, ct, with))
+	}
+	writeList(w, r, "contacts", items, parsePage(q, 250))
+}
+
+func (s *Server) getContact(w http.ResponseWriter, r *http.Request, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ct, ok := s.contacts[id]
+	if !ok || ct.deleted {
+		noContent(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.renderContact(r, ct, withSet(r.URL.Query())))
+}

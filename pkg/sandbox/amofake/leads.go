@@ -1,0 +1,508 @@
+package amofake
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+var (
+	leadKeys = keySet("name", "price", "status_id", "pipeline_id", "responsible_user_id",
+		"created_by", "updated_by", "created_at", "updated_at", "closed_at", "loss_reason_id",
+		"custom_fields_values", "tags_to_add", "_embedded", "request_id")
+	leadUpdateKeys = keySet("id", "name", "price", "status_id", "pipeline_id", "responsible_user_id",
+		"created_by", "updated_by", "created_at", "updated_at", "closed_at", "loss_reason_id",
+		"custom_fields_values", "tags_to_add", "tags_to_delete", "_embedded", "request_id")
+	leadEmbeddedKeys  = keySet("tags", "contacts", "companies", "source", "catalog_elements")
+	linkedContactKeys = keySet("id", "is_main")
+)
+
+// maxNameLen is the longest entity name the fake stores.
+const maxNameLen = 255
+
+// leadChange is a validated lead item of a POST or PATCH.
+type leadChange struct {
+	name             *string
+	price            *int64
+	pipeline, status int64 // resolved; 0 = unchanged
+	resp             *int64
+	lossReason       *int64
+	createdBy        *int64
+	updatedBy        *int64
+	createdAt        *int64
+	updatedAt        *int64
+	closedAt         *int64
+	fields           []fieldChange
+	tagsAdd, tagsDel []string
+	tagsSet          []string
+	setTags          bool
+	contacts         []int64 // main first
+}
+
+// checkLead validates one lead item; cur is the stored lead on PATCH.
+// Caller holds mu.
+func (s *Server) checkLead(it *item, cur *lead) leadChange {
+	c := &it.chk
+	o := it.obj
+	var ch leadChange
+	if cur == nil {
+		checkKeys(o, leadKeys, "", c)
+	} else {
+		checkKeys(o, leadUpdateKeys, "", c)
+	}
+	if name, ok := optString(o, "name", maxNameLen, c); ok {
+		ch.name = &name
+	}
+	if raw, has := o["price"]; has {
+		// amoCRM takes an integer budget; decimals are Kommo-only.
+		if n, ok := asInt(raw); ok {
+			ch.price = &n
+		} else {
+			c.add(codeInvalidType, "price")
+		}
+	}
+	for key, dst := range map[string]**int64{"created_at": &ch.createdAt, "updated_at": &ch.updatedAt, "closed_at": &ch.closedAt} {
+		if n, ok := optInt(o, key, c); ok {
+			*dst = &n
+		}
+	}
+	if n, ok := optInt(o, "responsible_user_id", c); ok {
+		if s.userKnown(n) {
+			ch.resp = &n
+		} else {
+			c.add(codeNotSupported, "responsible_user_id")
+		}
+	}
+	for key, dst := range map[string]**int64{"created_by": &ch.createdBy, "updated_by": &ch.updatedBy} {
+		if n, ok := optInt(o, key, c); ok {
+			if n == 0 || s.userKnown(n) {
+				*dst = &n
+			} else {
+				c.add(codeNotSupported, key)
+			}
+		}
+	}
+	if n, ok := optInt(o, "loss_reason_id", c); ok {
+		if _, known := s.lossReasons[n]; known {
+			ch.lossReason = &n
+		} else {
+			c.add(codeNotSupported, "loss_reason_id")
+		}
+	}
+	s.resolveStatus(o, cur, &ch, c)
+	ch.fields = s.parseFields("leads", o["custom_fields_values"], c)
+	if raw, has := o["tags_to_add"]; has {
+		ch.tagsAdd = s.parseTags(raw, "tags_to_add", c)
+	}
+	if raw, has := o["tags_to_delete"]; has {
+		ch.tagsDel = s.parseTags(raw, "tags_to_delete", c)
+	}
+	if raw, has := o["_embedded"]; has {
+		emb, ok := raw.(map[string]any)
+		if !ok {
+			c.add(codeInvalidType, "_embedded")
+			return ch
+		}
+		checkKeys(emb, leadEmbeddedKeys, "_embedded.", c)
+		if rawTags, has := emb["tags"]; has {
+			ch.tagsSet = s.parseTags(rawTags, "_embedded.tags", c)
+			ch.setTags = true
+		}
+		if rawContacts, has := emb["contacts"]; has {
+			ch.contacts = s.parseLinkedContacts(rawContacts, c)
+		}
+		if rawCompanies, has := emb["companies"]; has {
+			// The fake account has no companies: any id is unknown.
+			if arr, ok := rawCompanies.([]any); ok {
+				for i := range arr {
+					c.add(codeNotSupported, fmt.Sprintf("_embedded.companies.%d.id", i))
+				}
+			} else {
+				c.add(codeInvalidType, "_embedded.companies")
+			}
+		}
+		// _embedded.catalog_elements is accepted and ignored: products are
+		// not attached when sent with the lead (#487).
+	}
+	return ch
+}
+
+// resolveStatus works out pipeline and status. 142/143 exist in every
+// pipeline, so they need pipeline_id; any other status must belong to the
+// pipeline sent (or, without one, to some pipeline).
+func (s *Server) resolveStatus(o map[string]any, cur *lead, ch *leadChange, c *check) {
+	pid, hasP := optInt(o, "pipeline_id", c)
+	sid, hasS := optInt(o, "status_id", c)
+	if hasP && s.pipeline(pid) == nil {
+		c.add(codeNotSupported, "pipeline_id")
+		return
+	}
+	switch {
+	case hasS && (sid == StatusWon || sid == StatusLost) && !hasP:
+		c.add(codeNotSupported, "status_id")
+	case hasS && hasP:
+		if !s.statusInPipeline(pid, sid) {
+			c.add(codeNotSupported, "status_id")
+			return
+		}
+		ch.pipeline, ch.status = pid, sid
+	case hasS:
+		p := s.pipelineOfStatus(sid)
+		if p == 0 {
+			c.add(codeNotSupported, "status_id")
+			return
+		}
+		ch.pipeline, ch.status = p, sid
+	case hasP:
+		if cur != nil && cur.PipelineID == pid {
+			return
+		}
+		ch.pipeline, ch.status = pid, s.firstStatus(pid)
+	case cur == nil:
+		p := s.mainPipeline()
+		ch.pipeline, ch.status = p, s.firstStatus(p)
+	}
+}
+
+var tagKeys = keySet("id", "name")
+
+// parseTags reads [{"name": ...}] / [{"id": ...}] and returns tag names.
+func (s *Server) parseTags(raw any, path string, c *check) []string {
+	arr, ok := raw.([]any)
+	if !ok {
+		c.add(codeInvalidType, path)
+		return nil
+	}
+	var names []string
+	for i, rt := range arr {
+		p := fmt.Sprintf("%s.%d", path, i)
+		t, ok := rt.(map[string]any)
+		if !ok {
+			c.add(codeInvalidType, p)
+			continue
+		}
+		checkKeys(t, tagKeys, p+".", c)
+		if rawID, has := t["id"]; has {
+			id, _ := asInt(rawID)
+			found := ""
+			for name, tid := range s.tags {
+				if tid == id {
+					found = name
+				}
+			}
+			if found == "" {
+				c.add(codeNotSupported, p+".id")
+				continue
+			}
+			names = append(names, found)
+			continue
+		}
+		name, ok := t["name"].(string)
+		if !ok || strings.TrimSpace(name) == "" {
+			c.add(codeNotBlank, p+".name")
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// parseLinkedContacts reads _embedded.contacts: existing contacts only.
+func (s *Server) parseLinkedContacts(raw any, c *check) []int64 {
+	arr, ok := raw.([]any)
+	if !ok {
+		c.add(codeInvalidType, "_embedded.contacts")
+		return nil
+	}
+	var main []int64
+	var rest []int64
+	for i, rc := range arr {
+		p := fmt.Sprintf("_embedded.contacts.%d", i)
+		obj, ok := rc.(map[string]any)
+		if !ok {
+			c.add(codeInvalidType, p)
+			continue
+		}
+		checkKeys(obj, linkedContactKeys, p+".", c)
+		id, ok := asInt(obj["id"])
+		if ct, known := s.contacts[id]; !ok || !known || ct.deleted {
+			c.add(codeNotSupported, p+".id")
+			continue
+		}
+		if isMain, has := obj["is_main"]; has {
+			if b, ok := isMain.(bool); !ok {
+				c.add(codeInvalidType, p+".is_main")
+			} else if b {
+				main = append(main, id)
+				continue
+			}
+		}
+		rest = append(rest, id)
+	}
+	if len(main) > 1 {
+		c.add(codeNotSupported, "_embedded.contacts")
+	}
+	return append(main, rest...)
+}
+
+func (s *Server) tagID(name string) int64 {
+	if id, ok := s.tags[name]; ok {
+		return id
+	}
+	id := s.newID()
+	s.tags[name] = id
+	return id
+}
+
+// apply writes a validated change into l. Caller holds mu.
+func (s *Server) applyLead(l *lead, ch leadChange) {
+	now := s.now().Unix()
+	if ch.name != nil {
+		l.Name = *ch.name
+	}
+	if ch.price != nil {
+		l.Price = *ch.price
+	}
+	if ch.status != 0 {
+		if (ch.status == StatusWon || ch.status == StatusLost) && l.StatusID != ch.status {
+			l.ClosedAt = now
+		}
+		l.PipelineID, l.StatusID = ch.pipeline, ch.status
+	}
+	if ch.resp != nil {
+		l.ResponsibleUserID = *ch.resp
+	}
+	if ch.lossReason != nil {
+		l.LossReasonID = *ch.lossReason
+	}
+	if ch.createdBy != nil {
+		l.createdBy = *ch.createdBy
+	}
+	if ch.updatedBy != nil {
+		l.updatedBy = *ch.updatedBy
+	}
+	if ch.createdAt != nil {
+		l.CreatedAt = *ch.createdAt
+	}
+	l.UpdatedAt = now
+	if ch.updatedAt != nil {
+		l.UpdatedAt = *ch.updatedAt
+	}
+	if ch.closedAt != nil {
+		l.ClosedAt = *ch.closedAt
+	}
+	l.Fields = applyFields(l.Fields, ch.fields)
+	if ch.setTags {
+		l.Tags = nil
+	}
+	for _, t := range append(ch.tagsSet, ch.tagsAdd...) {
+		s.tagID(t)
+		if !containsStr(l.Tags, t) {
+			l.Tags = append(l.Tags, t)
+		}
+	}
+	for _, t := range ch.tagsDel {
+		l.Tags = removeStr(l.Tags, t)
+	}
+	for i, cid := range ch.contacts {
+		l.ContactIDs = removeID(l.ContactIDs, cid)
+		if i == 0 {
+			l.ContactIDs = append([]int64{cid}, l.ContactIDs...)
+		} else {
+			l.ContactIDs = append(l.ContactIDs, cid)
+		}
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func removeStr(list []string, s string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (s *Server) createLeads(w http.ResponseWriter, r *http.Request) {
+	items, ok := readBatch(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changes := make([]leadChange, len(items))
+	for i, it := range items {
+		changes[i] = s.checkLead(it, nil)
+	}
+	if rejectInvalid(w, items) {
+		return
+	}
+	now := s.now().Unix()
+	out := make([]any, len(items))
+	for i, it := range items {
+		l := &lead{Lead: Lead{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}}
+		s.applyLead(l, changes[i])
+		if l.Name == "" {
+			l.Name = fmt.Sprintf("Сделка #%d", l.ID)
+		}
+		s.leads[l.ID] = l
+		out[i] = map[string]any{
+			"id": l.ID, "request_id": it.reqID,
+			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", l.ID))},
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_links":    map[string]any{"self": href(r, "/api/v4/leads")},
+		"_embedded": map[string]any{"leads": out},
+	})
+}
+
+// patchLeads is PATCH /api/v4/leads (array, each with id) or
+// PATCH /api/v4/leads/{id} (object).
+func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request, single int64) {
+	var items []*item
+	if single != 0 {
+		it, ok := readObject(w, r)
+		if !ok {
+			return
+		}
+		it.obj["id"] = jsonNumber(single)
+		items = []*item{it}
+	} else {
+		var ok bool
+		if items, ok = readBatch(w, r); !ok {
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets := make([]*lead, len(items))
+	changes := make([]leadChange, len(items))
+	for i, it := range items {
+		rawID, has := it.obj["id"]
+		id, ok := asInt(rawID)
+		l := s.leads[id]
+		switch {
+		case !has:
+			it.chk.add(codeNotBlank, "id")
+		case !ok || l == nil || l.deleted:
+			it.chk.add(codeNotSupported, "id")
+		}
+		if l != nil && l.deleted {
+			l = nil
+		}
+		targets[i] = l
+		changes[i] = s.checkLead(it, l)
+	}
+	if single != 0 && targets[0] == nil {
+		problem(w, http.StatusNotFound, "Lead not found")
+		return
+	}
+	if rejectInvalid(w, items) {
+		return
+	}
+	out := make([]any, len(items))
+	for i, it := range items {
+		l := targets[i]
+		s.applyLead(l, changes[i])
+		out[i] = map[string]any{
+			"id": l.ID, "updated_at": l.UpdatedAt, "request_id": it.reqID,
+			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", l.ID))},
+		}
+	}
+	if single != 0 {
+		writeJSON(w, http.StatusOK, out[0])
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_links":    map[string]any{"self": href(r, "/api/v4/leads")},
+		"_embedded": map[string]any{"leads": out},
+	})
+}
+
+func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[string]any {
+	tags := make([]any, 0, len(l.Tags))
+	for _, t := range l.Tags {
+		tags = append(tags, map[string]any{"id": s.tags[t], "name": t, "color": nil})
+	}
+	emb := map[string]any{"tags": tags, "companies": []any{}}
+	if with["contacts"] {
+		cs := make([]any, 0, len(l.ContactIDs))
+		for i, cid := range l.ContactIDs {
+			cs = append(cs, map[string]any{"id": cid, "is_main": i == 0,
+				"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", cid))}})
+		}
+		emb["contacts"] = cs
+	}
+	if with["catalog_elements"] {
+		els := []any{}
+		for _, ln := range s.links {
+			if ln.LeadID == l.ID && ln.ToEntityType == "catalog_elements" {
+				els = append(els, map[string]any{"id": ln.ToEntityID, "metadata": linkMetadata(ln.Link)})
+			}
+		}
+		emb["catalog_elements"] = els
+	}
+	var loss, closed any
+	if l.LossReasonID != 0 {
+		loss = l.LossReasonID
+	}
+	if l.ClosedAt != 0 {
+		closed = l.ClosedAt
+	}
+	return map[string]any{
+		"id": l.ID, "name": l.Name, "price": l.Price, "responsible_user_id": l.ResponsibleUserID,
+		"group_id": 0, "status_id": l.StatusID, "pipeline_id": l.PipelineID, "loss_reason_id": loss,
+		"created_by": l.createdBy, "updated_by": l.updatedBy, "created_at": l.CreatedAt,
+		"updated_at": l.UpdatedAt, "closed_at": closed, "closest_task_at": nil, "is_deleted": false,
+		"custom_fields_values": renderFields(l.Fields), "score": nil, "account_id": AccountID,
+		"labor_cost": nil,
+		"_links":     map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", l.ID))},
+		"_embedded":  emb,
+	}
+}
+
+// listLeads is GET /api/v4/leads: query (full text over name and field
+// values), filter[id][]; other filters are silently ignored, as on an
+// account outside the filters alpha.
+func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ids, byID := idFilter(q)
+	with := withSet(q)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []any
+	for _, id := range sortedKeys(s.leads) {
+		l := s.leads[id]
+		if l.deleted || (byID && !ids[id]) {
+			continue
+		}
+		if !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
+			continue
+		}
+		items = append(items, s.renderLead(r, l, with))
+	}
+	writeList(w, r, "leads", items, parsePage(q, 250))
+}
+
+// getLead is GET /api/v4/leads/{id}; a deleted or unknown lead is 204.
+func (s *Server) getLead(w http.ResponseWriter, r *http.Request, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.leads[id]
+	if !ok || l.deleted {
+		noContent(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.renderLead(r, l, withSet(r.URL.Query())))
+}
