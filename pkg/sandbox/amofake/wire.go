@@ -198,9 +198,9 @@ func writeList(w http.ResponseWriter, r *http.Request, entity string, items []an
 		links["first"] = pageHref(r, 1, p.limit)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"_page":      p.page,
-		"_links":     links,
-		"_embedded":  map[string]any{entity: items[start:end]},
+		"_page":     p.page,
+		"_links":    links,
+		"_embedded": map[string]any{entity: items[start:end]},
 	})
 }
 
