@@ -1,0 +1,304 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+const secret = "9f3c1e7a5b2d4f6081a3c5e7b9d1f3a5"
+
+// tasks records what cron.cgi asked for; it stands in for the runner,
+// which the wiring tests exercise against a real database.
+type tasks struct {
+	ran    []string
+	err    error
+	report string
+}
+
+func (t *tasks) Run(ctx context.Context, task string) (string, error) {
+	t.ran = append(t.ran, task)
+	if t.err != nil {
+		return "", t.err
+	}
+	return "created 2, pending 0", nil
+}
+
+func (t *tasks) Status(ctx context.Context, asJSON bool) (string, error) {
+	if asJSON {
+		return `{"ok":true}`, nil
+	}
+	return t.report, nil
+}
+
+func do(h http.Handler, method, target string, body io.Reader, hdr ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, body)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func assertNoSecret(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	all := w.Body.String()
+	for k, v := range w.Header() {
+		all += k + strings.Join(v, "")
+	}
+	if strings.Contains(all, secret) {
+		t.Fatalf("answer echoes the secret: %q", all)
+	}
+}
+
+// A wrong, missing or unset secret is 403 and nothing runs.
+func TestCron_SecretGuardsEveryTask(t *testing.T) {
+	cases := []struct {
+		name, cfgSecret, target string
+		hdr                     []string
+		wantBody                string
+	}{
+		{"missing token", secret, "/?task=new", nil, "Forbidden"},
+		{"wrong token", secret, "/?task=new&token=" + secret[:len(secret)-1] + "x", nil, "Forbidden"},
+		{"wrong header", secret, "/?task=new", []string{"X-Cron-Token", "nope"}, "Forbidden"},
+		{"empty secret", "", "/?task=new&token=", nil, "CRON_SECRET"},
+		{"example secret", "change_me", "/?task=new&token=change_me", nil, "CRON_SECRET"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tk := &tasks{}
+			w := do(&Cron{Secret: c.cfgSecret, Tasks: tk}, "GET", c.target, nil, c.hdr...)
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), c.wantBody) {
+				t.Fatalf("got %d %q, want 403 with %q", w.Code, w.Body.String(), c.wantBody)
+			}
+			if len(tk.ran) != 0 {
+				t.Fatalf("a task ran: %v", tk.ran)
+			}
+			assertNoSecret(t, w)
+		})
+	}
+}
+
+// The token is accepted from the query, X-Cron-Token, Authorization: Bearer and a posted form.
+func TestCron_TokenFromQueryHeaderBearerOrForm(t *testing.T) {
+	for name, mk := range map[string]func() *http.Request{
+		"query": func() *http.Request { return httptest.NewRequest("GET", "/?task=new&token="+secret, nil) },
+		"header": func() *http.Request {
+			r := httptest.NewRequest("GET", "/?task=new", nil)
+			r.Header.Set("X-Cron-Token", secret)
+			return r
+		},
+		"bearer": func() *http.Request {
+			r := httptest.NewRequest("GET", "/?task=new", nil)
+			r.Header.Set("Authorization", "Bearer "+secret)
+			return r
+		},
+		"form": func() *http.Request {
+			r := httptest.NewRequest("POST", "/", strings.NewReader("task=new&token="+secret))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tk := &tasks{}
+			w := httptest.NewRecorder()
+			(&Cron{Secret: secret, Tasks: tk}).ServeHTTP(w, mk())
+			if w.Code != 200 || w.Body.String() != "OK new: created 2, pending 0\n" {
+				t.Fatalf("got %d %q", w.Code, w.Body.String())
+			}
+			if got := w.Header().Get("Content-Type"); got != "text/plain; charset=utf-8" {
+				t.Fatalf("content type %q", got)
+			}
+			assertNoSecret(t, w)
+		})
+	}
+}
+
+// A held lock answers BUSY with 200; an unknown task 400; other methods 405.
+func TestCron_BusyUnknownTaskAndMethods(t *testing.T) {
+	tk := &tasks{err: fmt.Errorf("run: %w", ErrBusy)}
+	h := &Cron{Secret: secret, Tasks: tk}
+	if w := do(h, "GET", "/?task=reconcile&token="+secret, nil); w.Code != 200 || strings.TrimSpace(w.Body.String()) != "BUSY" {
+		t.Fatalf("busy: %d %q", w.Code, w.Body.String())
+	}
+	if w := do(h, "GET", "/?task=drop_tables&token="+secret, nil); w.Code != 400 {
+		t.Fatalf("unknown task: %d", w.Code)
+	}
+	for _, m := range []string{"PUT", "DELETE", "PATCH"} {
+		w := do(h, m, "/?task=new&token="+secret, nil)
+		if w.Code != 405 || w.Header().Get("Allow") != "GET, POST" {
+			t.Fatalf("%s: %d allow=%q", m, w.Code, w.Header().Get("Allow"))
+		}
+	}
+	if len(tk.ran) != 1 {
+		t.Fatalf("ran %v, want only the busy attempt", tk.ran)
+	}
+}
+
+// Failures are answered through the one error table: plain text, no detail.
+func TestCron_ErrorsAreSummarised(t *testing.T) {
+	detail := "dial tcp 10.0.0.5:3306: password=hunter2"
+	for _, c := range []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{fmt.Errorf("open: %s: %w", detail, ErrSchemaBehind), 503, "migrate.cgi"},
+		{fmt.Errorf("amocrm: %s: %w", detail, domain.ErrBanned), 503, "заблокировал"},
+		{fmt.Errorf("kaspi: %s: %w", detail, domain.ErrAuth), 502, "Авторизация"},
+		{errors.New(detail), 500, "Внутренняя ошибка"},
+		{Public(500, "DB_DRIVER: не задан"), 500, "DB_DRIVER"},
+	} {
+		w := do(&Cron{Secret: secret, Tasks: &tasks{err: c.err}}, "GET", "/?task=new&token="+secret, nil)
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.want) || strings.Contains(w.Body.String(), "hunter2") {
+			t.Errorf("%v: got %d %q", c.err, w.Code, w.Body.String())
+		}
+	}
+}
+
+// status returns the report as text, or JSON with format=json.
+func TestCron_StatusTextOrJSON(t *testing.T) {
+	h := &Cron{Secret: secret, Tasks: &tasks{report: "Последние запуски: …"}}
+	w := do(h, "GET", "/?task=status&token="+secret, nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Последние запуски") {
+		t.Fatalf("text: %d %q", w.Code, w.Body.String())
+	}
+	w = do(h, "GET", "/?task=status&format=json&token="+secret, nil)
+	if w.Code != 200 || !json.Valid(w.Body.Bytes()) || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("json: %d %q", w.Code, w.Body.String())
+	}
+}
+
+// A body over the bound is refused before the handler reads the token.
+func TestCron_BodyIsBounded(t *testing.T) {
+	big := "task=new&pad=" + strings.Repeat("x", maxFormBody+10) + "&token=" + secret
+	r := httptest.NewRequest("POST", "/", strings.NewReader(big))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	tk := &tasks{}
+	(&Cron{Secret: secret, Tasks: tk}).ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge || len(tk.ran) != 0 {
+		t.Fatalf("got %d, ran %v", w.Code, tk.ran)
+	}
+}
+
+type migrator struct {
+	version uint
+	err     error
+	calls   int
+}
+
+func (m *migrator) Migrate(ctx context.Context) (uint, string, error) {
+	m.calls++
+	return m.version, "sqlite", m.err
+}
+
+// migrate.cgi needs the secret, answers the version, says busy and shows the fix.
+func TestMigrate_Answers(t *testing.T) {
+	m := &migrator{version: 7}
+	h := &Migrate{Secret: secret, Migrator: m}
+	if w := do(h, "GET", "/", nil); w.Code != 403 || m.calls != 0 {
+		t.Fatalf("no token: %d calls=%d", w.Code, m.calls)
+	}
+	if w := do(h, "POST", "/", nil, "X-Cron-Token", secret); w.Code != 200 || w.Body.String() != "Migration OK: version 7 (sqlite)\n" {
+		t.Fatalf("ok: %d %q", w.Code, w.Body.String())
+	}
+	if w := do(h, "DELETE", "/?token="+secret, nil); w.Code != 405 {
+		t.Fatalf("delete: %d", w.Code)
+	}
+	m.err = fmt.Errorf("migrate: %w", ErrBusy)
+	if w := do(h, "GET", "/?token="+secret, nil); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Занято") {
+		t.Fatalf("busy: %d %q", w.Code, w.Body.String())
+	}
+	m.err = errors.New("version 3 is dirty: run UPDATE schema_migrations SET dirty=false after fixing")
+	if w := do(h, "GET", "/?token="+secret, nil); w.Code != 500 || !strings.Contains(w.Body.String(), "dirty") {
+		t.Fatalf("error: %d %q", w.Code, w.Body.String())
+	}
+}
+
+// A panic becomes a plain 500 without a stack trace.
+func TestRecover_PlainInternalError(t *testing.T) {
+	h := Recover(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom at main.go:12") }))
+	w := do(h, "GET", "/", nil)
+	if w.Code != 500 || strings.Contains(w.Body.String(), "main.go") {
+		t.Fatalf("got %d %q", w.Code, w.Body.String())
+	}
+}
+
+// From a shell, arguments become the query, no token is needed, and the
+// exit code follows the status.
+func TestServeCLI_ArgumentsBecomeTheRequest(t *testing.T) {
+	tk := &tasks{}
+	var out, errOut bytes.Buffer
+	code := ServeCLI(context.Background(), &Cron{Secret: "", Tasks: tk}, []string{"task=new"}, nil, &out, &errOut)
+	if code != 0 || out.String() != "OK new: created 2, pending 0\n" {
+		t.Fatalf("code %d out %q err %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	code = ServeCLI(context.Background(), &Cron{Secret: secret, Tasks: tk}, []string{"--task=bogus"}, nil, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "Unknown task") {
+		t.Fatalf("code %d err %q", code, errOut.String())
+	}
+}
+
+// A trusted (shell) context never leaks into HTTP requests.
+func TestTrusted_OnlyFromTheCommandLine(t *testing.T) {
+	r := httptest.NewRequest("GET", "/?trusted=1", nil)
+	r.Header.Set("X-Trusted", "1")
+	if isTrusted(r) {
+		t.Fatal("an HTTP request counted as trusted")
+	}
+}
+
+func TestSameHost(t *testing.T) {
+	for _, c := range []struct {
+		ref, base string
+		want      bool
+	}{
+		{"shop.amocrm.ru", "https://shop.amocrm.ru", true},
+		{"SHOP.amocrm.ru", "https://shop.amocrm.ru", true},
+		{"https://shop.amocrm.ru/", "https://shop.amocrm.ru", true},
+		{"127.0.0.1:8081", "http://127.0.0.1:8081", true},
+		{"127.0.0.1", "http://127.0.0.1:8081", true},
+		{"127.0.0.1:9999", "http://127.0.0.1:8081", false},
+		{"other.amocrm.ru", "https://shop.amocrm.ru", false},
+		{"shop.amocrm.ru.evil.com", "https://shop.amocrm.ru", false},
+		{"", "https://shop.amocrm.ru", false},
+	} {
+		if got := sameHost(c.ref, c.base); got != c.want {
+			t.Errorf("sameHost(%q, %q) = %v", c.ref, c.base, got)
+		}
+	}
+}
+
+func TestAuthorizeURL_KommoForKommoAccounts(t *testing.T) {
+	if got := AuthorizeURL("https://shop.kommo.com"); got != "https://www.kommo.com/oauth" {
+		t.Errorf("kommo: %s", got)
+	}
+	if got := AuthorizeURL("https://shop.amocrm.ru"); got != "https://www.amocrm.ru/oauth" {
+		t.Errorf("amocrm: %s", got)
+	}
+}
+
+// get_kaspi_statuses lists every real state and status.
+func TestKaspiValues_RealStatesAndStatuses(t *testing.T) {
+	got := strings.Join(KaspiValues(), ",")
+	for _, v := range []string{"NEW", "SIGN_REQUIRED", "KASPI_DELIVERY", "ARCHIVE", "APPROVED_BY_BANK", "CANCELLING", "KASPI_DELIVERY_RETURN_REQUESTED", "RETURNED"} {
+		if !strings.Contains(got, v) {
+			t.Errorf("missing %s", v)
+		}
+	}
+	if strings.Contains(got, "CANCELLED_BY_CUSTOMER") {
+		t.Error("an invented value is listed")
+	}
+}
