@@ -1,0 +1,178 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// FetchNew lists the new Kaspi orders, stores every one in the ledger
+// before any amoCRM call, moves the watermark, and then turns the due
+// orders into complete deals within the time budget. The caller holds the
+// run lock. The error is non-nil only when the run could not do its job
+// (database, Kaspi or amoCRM credentials, a ban, an unpaid account); orders
+// that wait for a retry are not an error.
+func FetchNew(ctx context.Context, cfg Config, d Deps) (Summary, error) {
+	r, err := newRun("fetch_new", cfg, d)
+	if err != nil {
+		return Summary{Task: "fetch_new"}, err
+	}
+	if err := r.fetchNew(ctx); err != nil {
+		return r.summary(), fmt.Errorf("fetch_new: %w", err)
+	}
+	return r.finish(ctx)
+}
+
+func (r *run) fetchNew(ctx context.Context) error {
+	now := r.now()
+	floor := now.Add(-sweepSpan).UnixMilli()
+	toMs := now.UnixMilli()
+
+	if !r.cfg.Since.IsZero() {
+		if err := r.backfill(ctx, r.cfg.Since.UnixMilli(), toMs); err != nil {
+			return err
+		}
+	} else {
+		raw, _, err := r.ledger.Setting(ctx, watermarkKey)
+		if err != nil {
+			return lerr("read watermark", err)
+		}
+		wm := parseMs(raw)
+		from := floor
+		if wm > 0 && wm >= floor {
+			from = max(wm-r.cfg.Lookback.Milliseconds(), floor)
+		}
+		newest, complete, err := r.ingest(ctx, r.cfg.ImportStates, from, toMs)
+		if err != nil {
+			return err
+		}
+		if err := r.moveWatermark(ctx, wm, newest, complete); err != nil {
+			return err
+		}
+	}
+
+	if err := r.processDue(ctx, false); err != nil {
+		return err
+	}
+	return r.dropSnapshots(ctx)
+}
+
+// backfill ingests from fromMs in windows of at most 14 days, oldest
+// first, with a progress line per window.
+func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
+	raw, _, err := r.ledger.Setting(ctx, watermarkKey)
+	if err != nil {
+		return lerr("read watermark", err)
+	}
+	wm := parseMs(raw)
+	span := sweepSpan.Milliseconds()
+	newest, complete := int64(0), true
+	for start := fromMs; start <= toMs; start += span + 1 {
+		end := min(start+span, toMs)
+		found := r.sum.Found
+		n, ok, err := r.ingest(ctx, r.cfg.ImportStates, start, end)
+		if err != nil {
+			return err
+		}
+		newest, complete = max(newest, n), complete && ok
+		r.printf("backfill %s – %s: %d new order(s)", day(start, r), day(end, r), r.sum.Found-found)
+		if r.expired() {
+			r.printf("backfill stopped at %s: time budget spent; run again with the same --since", day(end, r))
+			complete = false
+			break
+		}
+	}
+	return r.moveWatermark(ctx, wm, newest, complete)
+}
+
+func day(ms int64, r *run) string { return time.UnixMilli(ms).In(r.loc).Format("2006-01-02") }
+
+// moveWatermark stores the newest creationDate safely in the ledger, only
+// when every state was listed completely and only forwards.
+func (r *run) moveWatermark(ctx context.Context, old, newest int64, complete bool) error {
+	if r.cfg.DryRun || !complete || newest <= old {
+		return nil
+	}
+	return lerr("move watermark", r.ledger.SetSetting(ctx, watermarkKey, strconv.FormatInt(newest, 10)))
+}
+
+// ingest lists the orders of states created in [fromMs, toMs] and stores
+// the ones the ledger lacks. It returns the newest creation time stored and
+// whether every listing completed. A Kaspi failure other than rejected
+// credentials is logged and leaves complete false: the orders already in
+// the ledger are still worth processing.
+func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (newest int64, complete bool, err error) {
+	complete = true
+	for _, state := range states {
+		var buf []domain.Order
+		flush := func() error {
+			if len(buf) == 0 {
+				return nil
+			}
+			n, err := r.store(ctx, buf)
+			newest = max(newest, n)
+			buf = buf[:0]
+			return err
+		}
+		err := r.kaspi.ListOrders(ctx, state, fromMs, toMs, func(o domain.Order) error {
+			buf = append(buf, o)
+			if len(buf) >= ingestChunk {
+				return flush()
+			}
+			return nil
+		})
+		if ferr := flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err == nil {
+			continue
+		}
+		if fatal(err) {
+			var le ledgerErr
+			if errors.As(err, &le) {
+				return newest, false, err
+			}
+			return newest, false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
+		}
+		complete = false
+		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "state", state, "err", err)
+	}
+	return newest, complete, nil
+}
+
+// store puts listed orders into the ledger (a dry run only remembers the
+// ones the ledger lacks) and returns their newest creation time.
+func (r *run) store(ctx context.Context, orders []domain.Order) (int64, error) {
+	var newest int64
+	for _, o := range orders {
+		newest = max(newest, o.CreationMs)
+	}
+	if r.cfg.DryRun {
+		codes := make([]string, 0, len(orders))
+		for _, o := range orders {
+			codes = append(codes, o.Code)
+		}
+		known, err := r.ledger.Records(ctx, codes)
+		if err != nil {
+			return 0, lerr("read orders", err)
+		}
+		for _, o := range orders {
+			if _, ok := known[o.Code]; !ok && !r.dryNewSeen[o.Code] {
+				r.dryNewSeen[o.Code] = true
+				r.dryNew = append(r.dryNew, o)
+				r.sum.Found++
+			}
+		}
+		return newest, nil
+	}
+	inserted, err := r.ledger.Ingest(ctx, orders, r.now())
+	if err != nil {
+		return 0, lerr("ingest orders", err)
+	}
+	r.sum.Found += len(inserted)
+	return newest, nil
+}

@@ -1,0 +1,458 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// Reconcile keeps deals in step with their orders: it sweeps the last 14
+// days of every Kaspi state (ingesting orders fetch_new missed), asks Kaspi
+// by code about older open orders, moves deals by the status map, writes a
+// note per change, updates the price after a partial cancellation, stops
+// tracking finished orders, and retries the orders that were set aside.
+// A run with nothing changed makes no amoCRM request. The caller holds the
+// run lock; errors as FetchNew.
+func Reconcile(ctx context.Context, cfg Config, d Deps) (Summary, error) {
+	r, err := newRun("reconcile", cfg, d)
+	if err != nil {
+		return Summary{Task: "reconcile"}, err
+	}
+	if err := r.reconcile(ctx); err != nil {
+		return r.summary(), fmt.Errorf("reconcile: %w", err)
+	}
+	return r.finish(ctx)
+}
+
+// change is what reconcile found out about one finished deal's order.
+type change struct {
+	rec           domain.Record
+	o             domain.Order
+	statusChanged bool  // Kaspi status or state differs from the one reflected in amoCRM
+	totalChanged  bool  // partial cancellation
+	newTotal      int64 // the deal price after a total change
+	target        int64 // amoCRM status to move the deal to, 0 = stay
+	adopted       bool  // first sight of a row adopted from the PHP version
+	mapped        int64
+}
+
+// needsAmo reports whether the change needs an amoCRM request.
+func (c *change) needsAmo() bool { return c.statusChanged || c.totalChanged || c.target != 0 }
+
+func (r *run) reconcile(ctx context.Context) error {
+	if err := r.loadStatusMap(ctx); err != nil {
+		return err
+	}
+	changes := map[string]*change{}
+	swept := map[string]bool{}
+	now := r.now()
+	from, to := now.Add(-sweepSpan).UnixMilli(), now.UnixMilli()
+	for _, state := range domain.AllStates {
+		var buf []domain.Order
+		flush := func() error {
+			err := r.sweepChunk(ctx, buf, changes, swept)
+			buf = buf[:0]
+			return err
+		}
+		err := r.kaspi.ListOrders(ctx, state, from, to, func(o domain.Order) error {
+			buf = append(buf, o)
+			if len(buf) >= ingestChunk {
+				return flush()
+			}
+			return nil
+		})
+		if ferr := flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err != nil {
+			if fatal(err) {
+				var le ledgerErr
+				if errors.As(err, &le) {
+					return err
+				}
+				return fmt.Errorf("kaspi: list %s orders: %w", state, err)
+			}
+			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "state", state, "err", err)
+		}
+	}
+	if err := r.refreshStale(ctx, changes, swept); err != nil {
+		return err
+	}
+	if err := r.applyChanges(ctx, changes); err != nil {
+		return err
+	}
+	if err := r.processDue(ctx, true); err != nil {
+		return err
+	}
+	return r.dropSnapshots(ctx)
+}
+
+// loadStatusMap merges AMO_STATUS_MAP over the database's active
+// status_mapping rows of the pipeline. Without a pipeline no deal is moved
+// (won/lost need it, and the map's ids belong to it).
+func (r *run) loadStatusMap(ctx context.Context) error {
+	if r.cfg.PipelineID == 0 {
+		if len(r.cfg.StatusMap) > 0 {
+			r.log.Warn("AMO_STATUS_MAP is set but AMO_PIPELINE_ID is not; deals are not moved")
+		}
+		return nil
+	}
+	db, err := r.ledger.ActiveStatusMappings(ctx, r.cfg.PipelineID)
+	if err != nil {
+		return lerr("read status mapping", err)
+	}
+	r.statusMap = MergeStatusMaps(db, r.cfg.StatusMap)
+	return nil
+}
+
+// sweepChunk handles listed orders: unknown ones of the import states are
+// ingested (the processor gives them deals), known ones are assessed.
+func (r *run) sweepChunk(ctx context.Context, orders []domain.Order, changes map[string]*change, swept map[string]bool) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	codes := make([]string, 0, len(orders))
+	for _, o := range orders {
+		codes = append(codes, o.Code)
+	}
+	recs, err := r.ledger.Records(ctx, codes)
+	if err != nil {
+		return lerr("read orders", err)
+	}
+	var fresh []domain.Order
+	for _, o := range orders {
+		swept[o.Code] = true
+		rec, ok := recs[o.Code]
+		if !ok {
+			if slices.Contains(r.cfg.ImportStates, o.State) {
+				fresh = append(fresh, o)
+			}
+			continue
+		}
+		if err := r.observe(ctx, rec, o, changes); err != nil {
+			return err
+		}
+	}
+	if len(fresh) > 0 {
+		if _, err := r.store(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// observe compares a ledger row with the order as Kaspi has it now. A row
+// with nothing to bring into amoCRM just gets its snapshot refreshed.
+func (r *run) observe(ctx context.Context, rec domain.Record, o domain.Order, changes map[string]*change) error {
+	if !rec.Tracked {
+		return nil // finished or deleted: leave it (its personal data may be dropped)
+	}
+	if rec.Step != domain.StepDone || rec.LeadID == 0 {
+		// Still on its way to a deal: the processor uses the fresh snapshot.
+		return r.updateOrder(ctx, o)
+	}
+	c := r.assess(rec, o)
+	if c.needsAmo() || c.adopted || domain.IsFinalStatus(o.Status) {
+		changes[o.Code] = c
+		return nil
+	}
+	return r.updateOrder(ctx, o)
+}
+
+func (r *run) updateOrder(ctx context.Context, o domain.Order) error {
+	if r.cfg.DryRun {
+		return nil
+	}
+	return lerr("update order "+o.Code, r.ledger.UpdateOrder(ctx, o, r.now()))
+}
+
+// assess decides what an order's change means for its deal.
+//
+// The deal moves only to a mapped status that differs from the one we
+// last set: a manager's later move is not fought on every run. A deal
+// never moved by us counts as being where fetch_new created it. A row
+// adopted from the PHP version holds a Kaspi state only; it moves or gets
+// a note only when that state really changed.
+func (r *run) assess(rec domain.Record, o domain.Order) *change {
+	c := &change{rec: rec, o: o, adopted: rec.Status == ""}
+	if c.adopted {
+		c.statusChanged = rec.State != "" && o.State != rec.State && o.Status != rec.State
+	} else {
+		c.statusChanged = o.Status != rec.Status || o.State != rec.State
+	}
+	if rec.TotalPrice > 0 && o.TotalPrice > 0 && math.Abs(o.TotalPrice-float64(rec.TotalPrice)) >= 1 {
+		c.totalChanged = true
+		c.newTotal = int64(math.Round(o.TotalPrice))
+	}
+	c.mapped = r.statusMap.Resolve(o.Status, o.State)
+	lastSet := rec.AmoStatusID
+	if lastSet == 0 && !c.adopted {
+		lastSet = r.cfg.StatusID
+	}
+	firstPlacement := !c.adopted && rec.AmoStatusID == 0
+	if c.mapped != 0 && c.mapped != lastSet && (c.statusChanged || firstPlacement) {
+		c.target = c.mapped
+	}
+	return c
+}
+
+// refreshStale asks Kaspi by code about open orders the sweep did not
+// return (older than 14 days, or adopted without a creation date), least
+// recently checked first, a bounded number per run.
+func (r *run) refreshStale(ctx context.Context, changes map[string]*change, swept map[string]bool) error {
+	recs, err := r.ledger.Stale(ctx, r.now().Add(-r.cfg.RefreshEvery), r.cfg.RefreshLimit+len(changes))
+	if err != nil {
+		return lerr("list stale orders", err)
+	}
+	n := 0
+	for _, rec := range recs {
+		if swept[rec.Code] {
+			continue
+		}
+		if n >= r.cfg.RefreshLimit || r.expired() {
+			break
+		}
+		n++
+		o, err := r.kaspi.OrderByCode(ctx, rec.Code)
+		switch {
+		case err == nil:
+			r.sum.Refreshed++
+			swept[rec.Code] = true
+			if err := r.observe(ctx, rec, o, changes); err != nil {
+				return err
+			}
+		case fatal(err):
+			return fmt.Errorf("kaspi: order %s: %w", rec.Code, err)
+		case errors.Is(err, domain.ErrNotFound):
+			r.log.Warn("Kaspi does not know a tracked order; checked again later", "order", rec.Code)
+			if !r.cfg.DryRun {
+				if err := r.ledger.SetSynced(ctx, rec.Code, rec.State, rec.Status, 0, true, r.now()); err != nil {
+					return lerr("mark checked "+rec.Code, err)
+				}
+			}
+		default:
+			r.log.Warn("refreshing an order by code failed; stopping refreshes for this run", "order", rec.Code, "err", err)
+			return nil
+		}
+	}
+	return nil
+}
+
+// applyChanges moves deals and updates prices in batched PATCHes, writes
+// one note per change in bulk, and records what is now in amoCRM.
+func (r *run) applyChanges(ctx context.Context, changes map[string]*change) error {
+	codes := sortedKeys(changes)
+	failed := map[string]bool{} // not in amoCRM yet: not recorded, retried next run
+	gone := map[string]bool{}
+
+	var upd []*change
+	for _, code := range codes {
+		if c := changes[code]; c.target != 0 || c.totalChanged {
+			upd = append(upd, c)
+		}
+	}
+	for len(upd) > 0 {
+		n := min(len(upd), domain.MaxBatch)
+		if err := r.updateLeads(ctx, upd[:n], failed, gone); err != nil {
+			return err
+		}
+		upd = upd[n:]
+	}
+
+	var notes []*change
+	for _, code := range codes {
+		if c := changes[code]; !failed[code] && !gone[code] && (c.statusChanged || c.totalChanged) {
+			notes = append(notes, c)
+		}
+	}
+	for len(notes) > 0 {
+		n := min(len(notes), domain.MaxBatch)
+		if err := r.changeNotes(ctx, notes[:n], failed, gone); err != nil {
+			return err
+		}
+		notes = notes[n:]
+	}
+
+	if r.cfg.DryRun {
+		return nil
+	}
+	for _, code := range codes {
+		c := changes[code]
+		if failed[code] || gone[code] {
+			continue
+		}
+		amo := c.target
+		if c.adopted && amo == 0 {
+			amo = c.mapped // the PHP version put the deal where the map says
+		}
+		if err := r.ledger.UpdateOrder(ctx, c.o, r.now()); err != nil {
+			return lerr("update order "+code, err)
+		}
+		tracked := !domain.IsFinalStatus(c.o.Status)
+		if err := r.ledger.SetSynced(ctx, code, c.o.State, c.o.Status, amo, tracked, r.now()); err != nil {
+			return lerr("record sync "+code, err)
+		}
+	}
+	return nil
+}
+
+func (r *run) leadUpdate(c *change) domain.LeadUpdate {
+	u := domain.LeadUpdate{ID: c.rec.LeadID}
+	if c.target != 0 {
+		u.PipelineID, u.StatusID = r.cfg.PipelineID, c.target
+	}
+	if c.totalChanged {
+		p := c.newTotal
+		u.Price = &p
+	}
+	return u
+}
+
+// updateLeads sends one PATCH batch. On a refusal, deleted deals are
+// dropped and the rest is sent one by one; a deal amoCRM refuses alone is
+// reported and not retried (never an endless 400).
+func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map[string]bool) error {
+	if r.cfg.DryRun {
+		for _, c := range batch {
+			if c.target != 0 {
+				r.printf("dry-run: order %s: would move deal #%d to status %d", c.o.Code, c.rec.LeadID, c.target)
+			}
+			if c.totalChanged {
+				r.printf("dry-run: order %s: would set the price of deal #%d to %d", c.o.Code, c.rec.LeadID, c.newTotal)
+			}
+		}
+		return nil
+	}
+	ups := make([]domain.LeadUpdate, 0, len(batch))
+	for _, c := range batch {
+		ups = append(ups, r.leadUpdate(c))
+	}
+	err := r.crm.UpdateLeads(ctx, ups)
+	if err == nil {
+		r.countMoves(batch)
+		return nil
+	}
+	if fatal(err) {
+		return fmt.Errorf("amocrm: update leads: %w", err)
+	}
+	if errors.Is(err, domain.ErrTransient) {
+		r.log.Warn("updating deals failed; retried next run", "err", err)
+		for _, c := range batch {
+			failed[c.o.Code] = true
+		}
+		return nil
+	}
+	live, err := r.liveChanges(ctx, batch, gone)
+	if err != nil {
+		return err
+	}
+	for _, c := range live {
+		err := r.crm.UpdateLeads(ctx, []domain.LeadUpdate{r.leadUpdate(c)})
+		switch {
+		case err == nil:
+			r.countMoves([]*change{c})
+		case fatal(err):
+			return fmt.Errorf("amocrm: update leads: %w", err)
+		case errors.Is(err, domain.ErrTransient):
+			failed[c.o.Code] = true
+		default:
+			r.sum.Failed++
+			r.printf("order %s: deal #%d not updated: %s", c.o.Code, c.rec.LeadID, oneLine(err.Error()))
+			r.log.Warn("amoCRM refused a deal update", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
+			c.target = 0
+		}
+	}
+	return nil
+}
+
+func (r *run) countMoves(batch []*change) {
+	for _, c := range batch {
+		if c.target != 0 {
+			r.sum.Moved++
+		}
+	}
+}
+
+// liveChanges drops the changes whose deal was deleted in amoCRM.
+func (r *run) liveChanges(ctx context.Context, batch []*change, gone map[string]bool) ([]*change, error) {
+	items := make([]*item, 0, len(batch))
+	byCode := map[string]*change{}
+	for _, c := range batch {
+		o := c.o
+		items = append(items, &item{rec: c.rec, o: &o})
+		byCode[c.o.Code] = c
+	}
+	live, err := r.dropDeletedLeads(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	var out []*change
+	alive := map[string]bool{}
+	for _, it := range live {
+		alive[it.code()] = true
+		out = append(out, byCode[it.code()])
+	}
+	for _, c := range batch {
+		if !alive[c.o.Code] {
+			gone[c.o.Code] = true
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].o.Code < out[j].o.Code })
+	return out, nil
+}
+
+// changeNotes writes the change notes of one batch.
+func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map[string]bool) error {
+	note := func(c *change) domain.Note {
+		return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code,
+			Text: ChangeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)}
+	}
+	if r.cfg.DryRun {
+		for _, c := range batch {
+			r.printf("dry-run: order %s: would add a note to deal #%d: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
+		}
+		return nil
+	}
+	notes := make([]domain.Note, 0, len(batch))
+	for _, c := range batch {
+		notes = append(notes, note(c))
+	}
+	err := r.crm.AddNotes(ctx, notes)
+	if err == nil {
+		r.sum.Notes += len(batch)
+		return nil
+	}
+	if fatal(err) {
+		return fmt.Errorf("amocrm: add notes: %w", err)
+	}
+	if errors.Is(err, domain.ErrTransient) {
+		for _, c := range batch {
+			failed[c.o.Code] = true
+		}
+		return nil
+	}
+	live, err := r.liveChanges(ctx, batch, gone)
+	if err != nil {
+		return err
+	}
+	for _, c := range live {
+		err := r.crm.AddNotes(ctx, []domain.Note{note(c)})
+		switch {
+		case err == nil:
+			r.sum.Notes++
+		case fatal(err):
+			return fmt.Errorf("amocrm: add notes: %w", err)
+		case errors.Is(err, domain.ErrTransient):
+			failed[c.o.Code] = true
+		default:
+			r.printf("order %s: note on deal #%d refused: %s", c.o.Code, c.rec.LeadID, oneLine(err.Error()))
+			r.log.Warn("amoCRM refused a change note", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// run is the state of one FetchNew or Reconcile call.
+type run struct {
+	cfg    Config
+	ledger domain.Ledger
+	crm    *countingCRM
+	kaspi  *countingKaspi
+	log    *slog.Logger
+	out    io.Writer
+	clock  func() time.Time
+	loc    *time.Location
+
+	start, deadline  time.Time
+	sum              Summary
+	amoM, kaspiM     requestMeter
+	seen             map[string]bool // codes processed by this run
+	processed        int
+	transient        int // temporary amoCRM failures met by this run
+	fields           *LeadFields
+	statusMap        StatusMap
+	dryNew           []domain.Order // dry run: listed orders the ledger lacks
+	dryNewSeen       map[string]bool
+	warnedNoPipeline bool
+}
+
+// maxTransient stops the processing of a run after this many temporary
+// amoCRM failures: the client has already retried and backed off, so the
+// next run is the better time to go on.
+const maxTransient = 3
+
+func newRun(task string, cfg Config, d Deps) (*run, error) {
+	if d.Ledger == nil || d.CRM == nil || d.Kaspi == nil {
+		return nil, fmt.Errorf("%s: ledger, amoCRM and Kaspi clients are required", task)
+	}
+	r := &run{
+		cfg:        cfg,
+		ledger:     d.Ledger,
+		crm:        &countingCRM{CRM: d.CRM},
+		kaspi:      &countingKaspi{OrderSource: d.Kaspi},
+		log:        d.Logger,
+		out:        d.Out,
+		clock:      d.Now,
+		loc:        almaty(),
+		seen:       map[string]bool{},
+		dryNewSeen: map[string]bool{},
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.log = r.log.With("task", task)
+	if r.out == nil {
+		r.out = io.Discard
+	}
+	if r.clock == nil {
+		r.clock = time.Now
+	}
+	if len(r.cfg.ImportStates) == 0 {
+		r.cfg.ImportStates = DefaultImportStates
+	}
+	if r.cfg.Budget <= 0 {
+		r.cfg.Budget = defaultBudget
+	}
+	if r.cfg.RefreshEvery <= 0 {
+		r.cfg.RefreshEvery = defaultRefreshEvery
+	}
+	if r.cfg.RefreshLimit <= 0 {
+		r.cfg.RefreshLimit = defaultRefreshLimit
+	}
+	r.start = r.clock()
+	r.deadline = r.start.Add(r.cfg.Budget)
+	r.sum.Task = task
+	r.amoM = newMeter(d.CRM, &r.crm.calls)
+	r.kaspiM = newMeter(d.Kaspi, &r.kaspi.calls)
+	return r, nil
+}
+
+func (r *run) now() time.Time { return r.clock() }
+
+// expired reports whether the run's time budget is spent.
+func (r *run) expired() bool { return !r.now().Before(r.deadline) }
+
+func (r *run) printf(format string, args ...any) { fmt.Fprintf(r.out, format+"\n", args...) }
+
+// finish fills the counters of the summary from the ledger and the clients.
+func (r *run) finish(ctx context.Context) (Summary, error) {
+	counts, err := r.ledger.StepCounts(ctx)
+	if err != nil {
+		return r.summary(), fmt.Errorf("%s: count ledger rows: %w", r.sum.Task, err)
+	}
+	r.sum.Pending, r.sum.Quarantined = 0, counts["quarantined"]
+	for k, n := range counts {
+		if k != string(domain.StepDone) && k != "quarantined" {
+			r.sum.Pending += n
+		}
+	}
+	return r.summary(), nil
+}
+
+func (r *run) summary() Summary {
+	s := r.sum
+	s.AmoRequests = r.amoM.count()
+	s.KaspiReqs = r.kaspiM.count()
+	s.Seconds = r.now().Sub(r.start).Seconds()
+	if s.Seconds < 0 {
+		s.Seconds = 0
+	}
+	return s
+}
+
+// dropSnapshots removes personal data of orders finished long ago.
+func (r *run) dropSnapshots(ctx context.Context) error {
+	if r.cfg.SnapshotRetention <= 0 || r.cfg.DryRun {
+		return nil
+	}
+	n, err := r.ledger.DropSnapshots(ctx, r.now().Add(-r.cfg.SnapshotRetention))
+	if err != nil {
+		return ledgerErr{fmt.Errorf("drop old snapshots: %w", err)}
+	}
+	if n > 0 {
+		r.log.Info("dropped personal data of finished orders", "rows", n)
+	}
+	return nil
+}
+
+// ledgerErr marks a database failure: the run cannot go on.
+type ledgerErr struct{ error }
+
+func (e ledgerErr) Unwrap() error { return e.error }
+
+func lerr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return ledgerErr{fmt.Errorf("ledger: %s: %w", op, err)}
+}
+
+// fatal reports whether err stops the whole run: the database failed, the
+// credentials were rejected, the account is blocked or unpaid, or the run
+// was cancelled.
+func fatal(err error) bool {
+	var le ledgerErr
+	return errors.As(err, &le) ||
+		errors.Is(err, domain.ErrAuth) ||
+		errors.Is(err, domain.ErrBanned) ||
+		errors.Is(err, domain.ErrPaymentRequired) ||
+		errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// oneLine flattens an error or message for the one-line outputs.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return Cut(s, 500)
+}
