@@ -1,0 +1,31 @@
+// Command api_status_mapping is the JSON API for the Kaspi status → amoCRM status
+// mapping (api_status_mapping.cgi), compatible with the PHP version's
+// api_status_mapping.php; header X-API-Secret must carry CRON_SECRET.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"kaspi-amocrm/pkg/app"
+)
+
+const usage = `Usage: api_status_mapping.cgi?action=get_mappings|get_kaspi_statuses|get_stats|get_amo_pipelines|get_amo_status_ids|upsert_mapping|delete_mapping|toggle_mapping
+
+JSON API соответствия статусов Kaspi и этапов amoCRM (как api_status_mapping.php
+в PHP-версии). Заголовок X-API-Secret должен содержать CRON_SECRET.
+JSON API for the status mapping; the X-API-Secret header must carry CRON_SECRET.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.WantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return app.ExitOK
+	}
+	return app.Stub("api_status_mapping", getenv, stderr)
+}

