@@ -130,11 +130,7 @@ func Text(r Report) string {
 	case r.Limit.Banned:
 		p("ДОСТУП ЗАБЛОКИРОВАН (403) до %s — запросы приостановлены\n", stamp(*r.Limit.BannedUntil, loc))
 	default:
-		p("блокировки нет")
-		if r.Limit.Last429At != nil {
-			p("; последний ответ 429 (слишком много запросов): %s", stamp(*r.Limit.Last429At, loc))
-		}
-		p("\n")
+		p("блокировки нет\n")
 	}
 
 	if len(r.Problems) > 0 {

@@ -41,8 +41,9 @@ type Source interface {
 	domain.Settings
 	// StepCounts counts ledger rows per step ("quarantined" separately).
 	StepCounts(ctx context.Context) (map[string]int, error)
-	// LastRuns returns the most recent runs of every task, newest first.
-	LastRuns(ctx context.Context, limit int) ([]domain.Run, error)
+	// LastRuns returns the n most recent runs of a task ("" = every
+	// task), newest first.
+	LastRuns(ctx context.Context, task string, n int) ([]domain.Run, error)
 	// QuarantinedRecords returns quarantined rows, at most limit.
 	QuarantinedRecords(ctx context.Context, limit int) ([]domain.Record, error)
 	// Token returns the stored OAuth pair; domain.ErrNotFound when absent.
@@ -111,18 +112,19 @@ type TokenState struct {
 	RefreshDaysLeft  *int       `json:"refresh_days_left,omitempty"`
 }
 
-// LimitState is amoCRM's rate-limit state as pkg/amocrm recorded it.
+// LimitState is amoCRM's rate-limit state as pkg/amocrm recorded it: a
+// 403 ban opens a circuit breaker for 30 minutes. (429 answers are only
+// paused and retried within a run; the run summary counts them.)
 type LimitState struct {
 	Banned      bool       `json:"banned"`
 	BannedUntil *time.Time `json:"banned_until,omitempty"`
-	// Last429At is the last "too many requests" answer, when recorded.
-	Last429At *time.Time `json:"last_429_at,omitempty"`
 }
 
 // Options tune Collect. Zero values mean the defaults.
 type Options struct {
 	Now            time.Time // default time.Now()
-	RecentRuns     int       // run log entries read (default 20)
+	RecentRuns     int       // run log entries read, every task (default 20)
+	TaskRuns       int       // run log entries read per task (default 100)
 	MaxQuarantined int       // quarantined rows listed (default 50)
 }
 
@@ -138,6 +140,9 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	if opt.RecentRuns <= 0 {
 		opt.RecentRuns = 20
 	}
+	if opt.TaskRuns <= 0 {
+		opt.TaskRuns = 100
+	}
 	if opt.MaxQuarantined <= 0 {
 		opt.MaxQuarantined = 50
 	}
@@ -148,14 +153,31 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", what, err))
 	}
 
-	runs, err := src.LastRuns(ctx, opt.RecentRuns)
+	runs, err := src.LastRuns(ctx, "", opt.RecentRuns)
 	if err != nil {
 		problem("run log", err)
 	}
 	for _, run := range runs {
 		r.Recent = append(r.Recent, runInfo(run, now))
 	}
-	r.Tasks = TaskStates(r.Recent)
+	// Per task, a longer window: fetch_new runs every minute and would
+	// push reconcile's last success out of the shared one.
+	var perTask []RunInfo
+	for _, task := range []string{TaskFetchNew, TaskReconcile} {
+		if err != nil {
+			break
+		}
+		var tr []domain.Run
+		tr, err = src.LastRuns(ctx, task, opt.TaskRuns)
+		if err != nil {
+			problem("run log of "+task, err)
+			break
+		}
+		for _, run := range tr {
+			perTask = append(perTask, runInfo(run, now))
+		}
+	}
+	r.Tasks = TaskStates(perTask)
 
 	if v, ok, err := src.Setting(ctx, WatermarkKey); err != nil {
 		problem("watermark", err)
@@ -195,7 +217,7 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	if err != nil {
 		problem("amoCRM limit state", err)
 	}
-	if failed == 6 {
+	if failed >= 6 {
 		return r, fmt.Errorf("status: nothing could be read: %s", r.Problems[0])
 	}
 	return r, nil
