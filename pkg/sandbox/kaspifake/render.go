@@ -86,6 +86,18 @@ type kaspiDelivery struct {
 	FirstMileCourier                *string `json:"firstMileCourier"`
 }
 
+type originAddress struct {
+	ID          string      `json:"id"`
+	DisplayName string      `json:"displayName"`
+	Address     wireAddress `json:"address"`
+	City        struct {
+		ID     string `json:"id"`
+		Code   string `json:"code"`
+		Name   string `json:"name"`
+		Active bool   `json:"active"`
+	} `json:"city"`
+}
+
 type customer struct {
 	ID        string  `json:"id"`
 	Name      *string `json:"name"`
@@ -113,6 +125,7 @@ type orderAttributes struct {
 	Status                string         `json:"status"`
 	Assembled             bool           `json:"assembled"`
 	KaspiDelivery         *kaspiDelivery `json:"kaspiDelivery,omitempty"`
+	OriginAddress         *originAddress `json:"originAddress,omitempty"`
 	CancellationReason    string         `json:"cancellationReason,omitempty"`
 	Customer              customer       `json:"customer"`
 	DeliveryCost          money          `json:"deliveryCost"`
@@ -127,6 +140,10 @@ type entryResource struct {
 			Links links `json:"links"`
 			Data  ref   `json:"data"`
 		} `json:"product"`
+		DeliveryPointOfService struct {
+			Links links `json:"links"`
+			Data  ref   `json:"data"`
+		} `json:"deliveryPointOfService"`
 	} `json:"relationships"`
 	Links links `json:"links"`
 }
@@ -237,6 +254,7 @@ func (s *Server) orderResource(o domain.Order, withEntries bool) orderResource {
 			Waybill: nullable(o.Waybill), WaybillNumber: nullable(o.WaybillNumber),
 			CourierTransmissionPlanningDate: o.CreationMs + 24*3600*1000,
 		}
+		a.OriginAddress = warehouse(o.PickupPointID)
 	}
 	a.CancellationReason = o.CancellationReason
 	a.Customer = customer{
@@ -258,7 +276,21 @@ func (s *Server) orderResource(o domain.Order, withEntries bool) orderResource {
 	return r
 }
 
-func (s *Server) entryResource(l domain.Line) entryResource {
+// warehouse is where Kaspi Delivery parcels leave from, as in the samples.
+func warehouse(pickupPointID string) *originAddress {
+	street, number, town, formatted := "улица Толе би", "101", "Алматы", "Алматы, улица Толе би, 101"
+	oa := &originAddress{
+		ID: b64(pickupPointID), DisplayName: pickupPointID[strings.LastIndex(pickupPointID, "_")+1:],
+		Address: wireAddress{
+			StreetName: &street, StreetNumber: &number, Town: &town, FormattedAddress: &formatted,
+			Latitude: 43.253109, Longitude: 76.909284,
+		},
+	}
+	oa.City.ID, oa.City.Code, oa.City.Name, oa.City.Active = b64("750000000"), "750000000", "Алматы", true
+	return oa
+}
+
+func (s *Server) entryResource(l domain.Line, pickupPointID string) entryResource {
 	esc := "/orderentries/" + url.PathEscape(l.EntryID)
 	r := entryResource{Type: "orderentries", ID: l.EntryID, Links: links{Self: s.link(esc)}}
 	a := &r.Attributes
@@ -277,6 +309,11 @@ func (s *Server) entryResource(l domain.Line) entryResource {
 	a.Category.Title = "Товары"
 	r.Relationships.Product.Links = links{Self: s.link(esc + "/relationships/product"), Related: s.link(esc + "/product")}
 	r.Relationships.Product.Data = ref{Type: "masterproducts", ID: b64("mp:" + l.SKU)}
+	r.Relationships.DeliveryPointOfService.Links = links{
+		Self:    s.link(esc + "/relationships/deliveryPointOfService"),
+		Related: s.link(esc + "/deliveryPointOfService"),
+	}
+	r.Relationships.DeliveryPointOfService.Data = ref{Type: "pointofservices", ID: b64(pickupPointID)}
 	return r
 }
 

@@ -50,6 +50,9 @@ type Options struct {
 	// RelativeLinks makes links relative (/v2/orders/...) as older answers
 	// were; by default they are absolute, as newer ones are.
 	RelativeLinks bool
+	// IgnoreInclude makes lists ignore include[orders]=entries, as older
+	// API versions did, so clients must load lines from /entries.
+	IgnoreInclude bool
 }
 
 // Request is one logged request.
@@ -71,6 +74,7 @@ type Server struct {
 	now      func() time.Time
 	seed     int64
 	relLinks bool
+	noInc    bool
 
 	mu       sync.Mutex
 	orders   map[string]*order // by API id
@@ -94,6 +98,7 @@ func New(opts Options) *Server {
 		now:      opts.Now,
 		seed:     opts.Seed,
 		relLinks: opts.RelativeLinks,
+		noInc:    opts.IgnoreInclude,
 		orders:   map[string]*order{},
 		byCode:   map[string]string{},
 		faults:   map[Endpoint][]Fault{},
@@ -227,6 +232,9 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if s.noInc {
+		includeEntries = false
+	}
 	state := q.Get("filter[orders][state]")
 	if state != "" && !slices.Contains(domain.AllStates, state) {
 		jsonError(w, http.StatusBadRequest, "Bad request", "unknown state "+state)
@@ -290,7 +298,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		doc.Data = append(doc.Data, s.orderResource(o, includeEntries))
 		if includeEntries {
 			for _, l := range o.Lines {
-				doc.Included = append(doc.Included, s.entryResource(l))
+				doc.Included = append(doc.Included, s.entryResource(l, o.PickupPointID))
 			}
 		}
 		if includeUser {
@@ -342,7 +350,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, ep Endpoint, id string) {
 	}
 	doc := entriesDoc{Data: []entryResource{}, Included: []any{}}
 	for _, l := range o.Lines {
-		doc.Data = append(doc.Data, s.entryResource(l))
+		doc.Data = append(doc.Data, s.entryResource(l, o.PickupPointID))
 	}
 	writeJSON(w, http.StatusOK, doc)
 }
