@@ -1,0 +1,9 @@
+CREATE TABLE run_log (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  task VARCHAR(32) NOT NULL,
+  started_at DATETIME NOT NULL,
+  finished_at DATETIME NULL,
+  ok SMALLINT NOT NULL DEFAULT 0,
+  summary TEXT NULL,
+  KEY run_log_task_idx (task, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// StartRun implements domain.Ledger.
+func (s *DB) StartRun(ctx context.Context, task string, now time.Time) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, "start run", func(tx *sql.Tx) error {
+		var err error
+		id, err = s.d.insertID(ctx, tx, "INSERT INTO run_log (task, started_at, ok) VALUES (?, ?, 0)", task, dbTime(now))
+		return err
+	})
+	return id, err
+}
+
+// FinishRun implements domain.Ledger.
+func (s *DB) FinishRun(ctx context.Context, id int64, ok bool, summary string, now time.Time) error {
+	return s.inTx(ctx, "finish run", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.q("UPDATE run_log SET finished_at = ?, ok = ?, summary = ? WHERE id = ?"),
+			dbTime(now), dbBoolInt(ok), summary, id)
+		return mustAffect(res, err)
+	})
+}
+
+// LastRuns returns the n most recent runs of a task ("" = every task),
+// newest first.
+func (s *DB) LastRuns(ctx context.Context, task string, n int) ([]domain.Run, error) {
+	q := "SELECT id, task, started_at, finished_at, ok, COALESCE(summary, '') FROM run_log"
+	var args []any
+	if task != "" {
+		q += " WHERE task = ?"
+		args = append(args, task)
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, n)
+	rows, err := s.db.QueryContext(ctx, s.d.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: last runs: %w", err)
+	}
+	defer rows.Close()
+	var out []domain.Run
+	for rows.Next() {
+		var r domain.Run
+		var ok int64
+		if err := rows.Scan(&r.ID, &r.Task, scanTime{&r.StartedAt}, scanTime{&r.FinishedAt}, &ok, &r.Summary); err != nil {
+			return nil, fmt.Errorf("store: last runs: %w", err)
+		}
+		r.OK = ok != 0
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PruneRuns deletes runs started before the given time and returns how
+// many went (the log grows by one row a minute).
+func (s *DB) PruneRuns(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.inTx(ctx, "prune runs", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.q("DELETE FROM run_log WHERE started_at < ?"), dbTime(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
