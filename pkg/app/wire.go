@@ -1,0 +1,353 @@
+package app
+
+// This file is the wiring every main shares: .env → config → log → store
+// (refused when its schema is behind) → API clients → the sync use cases
+// under the run lock, and the adapters that give pkg/web its backends.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"kaspi-amocrm/pkg/amocrm"
+	"kaspi-amocrm/pkg/applog"
+	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/kaspi"
+	"kaspi-amocrm/pkg/runlock"
+	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/syncer"
+	"kaspi-amocrm/pkg/web"
+)
+
+// Needs of the programs: what each cannot work without.
+const (
+	NeedSync    = config.NeedDB | config.NeedKaspi | config.NeedAmo
+	NeedMigrate = config.NeedDB
+	NeedOAuth   = config.NeedDB | config.NeedAmo | config.NeedOAuth
+	NeedMapping = config.NeedDB
+)
+
+// ErrBusy: another run holds the run lock; nothing was done.
+var ErrBusy = errors.New("another run is active")
+
+// SchemaBehindMessage is what a program says when migrations are pending.
+const SchemaBehindMessage = "База данных не обновлена до этой версии программы: откройте в браузере " +
+	"cgi-bin/migrate.cgi?token=CRON_SECRET (или запустите cgi-bin/migrate.cgi из консоли), затем повторите."
+
+// schemaBehind carries the Russian message and still matches both
+// store.ErrSchemaBehind and web.ErrSchemaBehind.
+type schemaBehind struct{ err error }
+
+func (e *schemaBehind) Error() string   { return SchemaBehindMessage }
+func (e *schemaBehind) Unwrap() []error { return []error{e.err, web.ErrSchemaBehind} }
+
+// openDBError is a failed connection; its text names the server and the
+// database, never the password.
+type openDBError struct{ err error }
+
+func (e *openDBError) Error() string   { return e.err.Error() }
+func (e *openDBError) Unwrap() []error { return []error{e.err, errOpenDB} }
+
+// ExitCode is the exit code of a program that failed with err: 2 for a
+// configuration problem, 1 for everything else (database, auth, ban).
+func ExitCode(err error) int {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return 2
+	}
+	return 1
+}
+
+// Env is what one run or one request opened.
+type Env struct {
+	Paths  Paths
+	Config config.Config
+	Store  *store.DB
+	Log    *slog.Logger
+
+	closers []func()
+}
+
+// Close releases everything Open opened, last first.
+func (e *Env) Close() {
+	if e == nil {
+		return
+	}
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+// Options tune Open.
+type Options struct {
+	// Getenv reads the process environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Paths, when Root is set, skips locating the app root.
+	Paths Paths
+	// LogAlso receives every log line too (stderr for a shell run).
+	LogAlso io.Writer
+	// NoStore skips opening the database.
+	NoStore bool
+	// AnySchema opens the database without checking its schema (migrate).
+	AnySchema bool
+}
+
+func (o Options) getenv() func(string) string {
+	if o.Getenv != nil {
+		return o.Getenv
+	}
+	return os.Getenv
+}
+
+// LoadConfig locates the app root (unless given) and reads its .env.
+func LoadConfig(need config.Need, o Options) (Paths, config.Config, error) {
+	p := o.Paths
+	if p.Root == "" {
+		var err error
+		if p, err = Locate(o.getenv()); err != nil {
+			return p, config.Config{}, err
+		}
+	}
+	cfg, err := config.Load(p.Root, o.getenv(), need)
+	return p, cfg, err
+}
+
+// StoreConfig turns the database settings into the store's.
+func StoreConfig(c config.Config) store.Config {
+	sc := store.Config{
+		Driver: c.DB.Driver,
+		Host:   c.DB.Host,
+		Name:   c.DB.Name,
+		User:   c.DB.User,
+		Pass:   c.DB.Pass.Reveal(),
+	}
+	if c.DB.Port != 0 {
+		sc.Port = strconv.Itoa(c.DB.Port)
+	}
+	if c.DB.Driver == config.DriverSQLite {
+		sc.SQLitePath = c.DB.Name
+	}
+	return sc
+}
+
+// secretsOf lists the values the log must never show.
+func secretsOf(c config.Config) []string {
+	var out []string
+	for _, s := range []config.Secret{c.KaspiAPIToken, c.AmoClientSecret, c.AmoAccessToken, c.AmoRefreshToken,
+		c.CronSecret, c.DB.Pass, c.AlertTelegramBotToken} {
+		if s.IsSet() {
+			out = append(out, s.Reveal())
+		}
+	}
+	return out
+}
+
+// Open prepares one run: the app root, storage/ and logs/, the .env, the
+// log, and (unless NoStore) the database with its schema checked — a
+// schema behind this program is refused with SchemaBehindMessage.
+func Open(ctx context.Context, need config.Need, o Options) (*Env, error) {
+	p, cfg, err := LoadConfig(need, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Ensure(); err != nil {
+		return nil, err
+	}
+	e := &Env{Paths: p, Config: cfg}
+	log, closer, err := applog.OpenWith(applog.Options{
+		Dir: p.Logs, RetentionDays: cfg.LogRetentionDays, Also: o.LogAlso, Secrets: secretsOf(cfg),
+	})
+	if err != nil {
+		// A log we cannot write must not stop the sync: say so on stderr.
+		fmt.Fprintln(os.Stderr, "log:", err)
+		log = slog.New(applog.NewHandler(os.Stderr, slog.LevelInfo, secretsOf(cfg)...))
+	} else {
+		e.closers = append(e.closers, func() { closer.Close() })
+	}
+	e.Log = log
+	if o.NoStore {
+		return e, nil
+	}
+	db, err := store.Open(ctx, StoreConfig(cfg))
+	if err != nil {
+		e.Close()
+		return nil, &openDBError{err}
+	}
+	e.Store = db
+	e.closers = append(e.closers, func() { db.Close() })
+	if !o.AnySchema {
+		if err := db.CheckSchema(ctx); err != nil {
+			e.Close()
+			if errors.Is(err, store.ErrSchemaBehind) {
+				return nil, &schemaBehind{err: err}
+			}
+			return nil, fmt.Errorf("check database schema: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// AmoBaseURL is the amoCRM API base the config names.
+func AmoBaseURL(c config.Config) (string, error) {
+	base, err := amocrm.BaseURL(c.AmoSubdomain)
+	if err != nil {
+		return "", &config.Error{Lines: []string{"AMO_SUBDOMAIN: " + err.Error()}}
+	}
+	return base, nil
+}
+
+// AmoSubdomain is the account name AMO_SUBDOMAIN gives ("shop" for shop,
+// shop.amocrm.ru or shop.kommo.com); "" when it is a full URL, whose base
+// is then trusted as the configured account.
+func AmoSubdomain(c config.Config) string {
+	s := strings.ToLower(strings.TrimSpace(c.AmoSubdomain))
+	if s == "" || strings.Contains(s, "://") {
+		return ""
+	}
+	s, _, _ = strings.Cut(strings.TrimRight(s, "/"), ".")
+	return s
+}
+
+// Amo builds the amoCRM client: tokens in the database, the limiter's
+// state and the refresh lock in storage/.
+func (e *Env) Amo() (*amocrm.Client, error) {
+	base, err := AmoBaseURL(e.Config)
+	if err != nil {
+		return nil, err
+	}
+	c := e.Config
+	return amocrm.New(amocrm.Config{
+		BaseURL:         base,
+		ClientID:        c.AmoClientID,
+		ClientSecret:    c.AmoClientSecret.Reveal(),
+		RedirectURI:     c.AmoRedirectURI,
+		EnvAccessToken:  c.AmoAccessToken.Reveal(),
+		EnvRefreshToken: c.AmoRefreshToken.Reveal(),
+		EnvExpiresAt:    c.AmoExpiresAt,
+		Tokens:          e.Store,
+		Settings:        e.Store,
+		Limiter:         amocrm.NewLimiter(e.Paths.Storage, float64(c.AmoMaxRPS)),
+		LockDir:         e.Paths.Storage,
+		Logger:          e.Log,
+	})
+}
+
+// Kaspi builds the Kaspi client.
+func (e *Env) Kaspi() *kaspi.Client {
+	return kaspi.New(kaspi.Config{
+		BaseURL: e.Config.KaspiAPIBase,
+		Token:   e.Config.KaspiAPIToken.Reveal(),
+		Logger:  e.Log,
+	})
+}
+
+// SyncConfig is the use cases' configuration from .env.
+func (e *Env) SyncConfig() syncer.Config {
+	c := e.Config
+	sc := syncer.Config{
+		PipelineID:                 c.AmoPipelineID,
+		StatusID:                   c.AmoStatusID,
+		ResponsibleUserID:          c.AmoResponsibleUserID,
+		CatalogID:                  c.AmoCatalogID,
+		OrderCodeFieldID:           c.AmoLeadOrderCodeFieldID,
+		ContactAddressFieldID:      c.AmoContactAddressFieldID,
+		LeadDeliveryAddressFieldID: c.AmoLeadDeliveryAddressFieldID,
+		LeadOrderDateFieldID:       c.AmoLeadOrderDateFieldID,
+		DefaultCountry:             c.DefaultCountry,
+		ImportStates:               c.KaspiImportStates,
+		Lookback:                   c.KaspiLookback,
+		Budget:                     c.RunTimeBudget,
+		StatusMap:                  c.AmoStatusMap,
+	}
+	if c.SnapshotRetentionDays > 0 {
+		sc.SnapshotRetention = durationDays(c.SnapshotRetentionDays)
+	}
+	return sc
+}
+
+// Task names: the settings/run-log names and their cron.cgi aliases.
+const (
+	TaskFetchNew  = "fetch_new"
+	TaskReconcile = "reconcile"
+)
+
+// TaskName accepts "new" (cron.cgi's name) for fetch_new.
+func TaskName(s string) (string, bool) {
+	switch s {
+	case "new", TaskFetchNew:
+		return TaskFetchNew, true
+	case TaskReconcile:
+		return TaskReconcile, true
+	}
+	return "", false
+}
+
+// RunOptions tune one task run.
+type RunOptions struct {
+	// LockHeld: the caller (the scheduler) holds storage/cron.lock for
+	// the process already; only the database lock is taken here.
+	LockHeld bool
+	DryRun   bool
+	Since    int64 // unix ms; 0 = none
+	Limit    int
+	// Out receives progress and set-aside lines (nil: discard).
+	Out io.Writer
+}
+
+// RunTask runs fetch_new or reconcile once, under the run lock. A held
+// lock returns an error wrapping ErrBusy (and web.ErrBusy) with nothing done.
+func (e *Env) RunTask(ctx context.Context, task string, o RunOptions) (syncer.Summary, error) {
+	var sum syncer.Summary
+	task, ok := TaskName(task)
+	if !ok {
+		return sum, fmt.Errorf("unknown task %q", task)
+	}
+	var (
+		release func()
+		got     bool
+		err     error
+	)
+	if o.LockHeld {
+		release, got, err = e.Store.TryLock(ctx, runlock.Name)
+	} else {
+		release, got, err = runlock.TryAcquire(ctx, e.Paths.Storage, e.Store)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", task, err)
+	}
+	if !got {
+		return sum, fmt.Errorf("%s: %w", task, errors.Join(ErrBusy, web.ErrBusy))
+	}
+	defer release()
+
+	amo, err := e.Amo()
+	if err != nil {
+		return sum, err
+	}
+	cfg := e.SyncConfig()
+	cfg.DryRun = o.DryRun
+	cfg.Limit = o.Limit
+	if o.Since > 0 {
+		cfg.Since = unixMilli(o.Since)
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: e.Kaspi(), Logger: e.Log, Out: out}
+	if task == TaskFetchNew {
+		return syncer.FetchNew(ctx, cfg, deps)
+	}
+	return syncer.Reconcile(ctx, cfg, deps)
+}
+
+func durationDays(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+func unixMilli(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -1,0 +1,346 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"kaspi-amocrm/pkg/amocrm"
+	"kaspi-amocrm/pkg/applog"
+	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
+	"kaspi-amocrm/pkg/status"
+	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/syncer"
+	"kaspi-amocrm/pkg/web"
+)
+
+// publicConfigError shows a configuration problem as it is: its lines name
+// keys and what is expected, never a value.
+func publicError(err error) error {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: err}
+	}
+	return err
+}
+
+// lazyEnv opens the environment of a request on first use, after the
+// handler has checked the token: an anonymous request costs no database
+// connection.
+type lazyEnv struct {
+	o         Options
+	need      config.Need
+	anySchema bool
+
+	env  *Env
+	err  error
+	done bool
+}
+
+func (l *lazyEnv) get(ctx context.Context) (*Env, error) {
+	if !l.done {
+		o := l.o
+		o.AnySchema = l.anySchema
+		l.env, l.err = Open(ctx, l.need, o)
+		l.done = true
+		if l.err != nil {
+			var sb *schemaBehind
+			if !errors.As(l.err, &sb) {
+				l.err = publicError(l.err)
+				var pe *web.PublicError
+				if !errors.As(l.err, &pe) && errors.Is(l.err, errOpenDB) {
+					l.err = &web.PublicError{Status: http.StatusInternalServerError, Err: l.err,
+						Msg: "База данных недоступна: " + l.err.Error() + ". Проверьте DB_* в .env."}
+				}
+			}
+		}
+	}
+	return l.env, l.err
+}
+
+func (l *lazyEnv) close() { l.env.Close() }
+
+// errOpenDB marks a failure to connect (its text names the server, never
+// the password, so the owner may see it).
+var errOpenDB = errors.New("database unavailable")
+
+// handler builds a per-request handler: .env is read without requirements
+// (only the secret is needed before the token check), a log is opened, and
+// make returns the endpoint's handler over a lazily opened environment.
+func handler(o Options, need config.Need, anySchema bool, make func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error)) http.Handler {
+	return web.PerRequest(nil, func(ctx context.Context) (http.Handler, func(), error) {
+		p, cfg, err := LoadConfig(0, o)
+		if err != nil {
+			return nil, nil, publicError(err)
+		}
+		o.Paths = p
+		var closers []func()
+		log := slog.New(slog.DiscardHandler)
+		if err := p.Ensure(); err == nil {
+			if l, c, err := applog.OpenWith(applog.Options{Dir: p.Logs, RetentionDays: cfg.LogRetentionDays, Secrets: secretsOf(cfg)}); err == nil {
+				log = l
+				closers = append(closers, func() { c.Close() })
+			}
+		}
+		lz := &lazyEnv{o: o, need: need, anySchema: anySchema}
+		closers = append(closers, lz.close)
+		done := func() {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+		}
+		h, err := make(cfg, log, lz)
+		if err != nil {
+			done()
+			return nil, nil, publicError(err)
+		}
+		return h, done, nil
+	})
+}
+
+// MigrateHandler serves migrate.cgi.
+func MigrateHandler(o Options) http.Handler {
+	return handler(o, NeedMigrate, true, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+		return &web.Migrate{Secret: cfg.CronSecret.Reveal(), Migrator: migrator{lz}, Log: log}, nil
+	})
+}
+
+type migrator struct{ lz *lazyEnv }
+
+func (m migrator) Migrate(ctx context.Context) (uint, string, error) {
+	env, err := m.lz.get(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	v, err := env.Store.Migrate(ctx)
+	if errors.Is(err, store.ErrMigrationBusy) {
+		return 0, "", errors.Join(err, web.ErrBusy)
+	}
+	return v, env.Store.Driver(), err
+}
+
+// CronHandler serves cron.cgi.
+func CronHandler(o Options) http.Handler {
+	return handler(o, NeedSync, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+		return &web.Cron{Secret: cfg.CronSecret.Reveal(), Tasks: cronTasks{lz}, Log: log}, nil
+	})
+}
+
+type cronTasks struct{ lz *lazyEnv }
+
+func (t cronTasks) Run(ctx context.Context, task string) (string, error) {
+	env, err := t.lz.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	sum, err := env.RunTask(ctx, task, RunOptions{})
+	if err != nil {
+		return "", err
+	}
+	return SummaryLine(sum), nil
+}
+
+func (t cronTasks) Status(ctx context.Context, asJSON bool) (string, error) {
+	// The report needs the database only; a missing Kaspi token must not
+	// hide it.
+	t.lz.need = config.NeedDB
+	env, err := t.lz.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	rep, err := status.Collect(ctx, env.Store, status.Options{})
+	if err != nil {
+		return "", err
+	}
+	format := status.FormatText
+	if asJSON {
+		format = status.FormatJSON
+	}
+	var b bytes.Buffer
+	if err := status.Write(&b, rep, format); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// SummaryLine is the part of a run's summary after "OK <task>: ".
+func SummaryLine(s syncer.Summary) string {
+	line := fmt.Sprintf("created %d, pending %d, found %d, failed %d, quarantined %d", s.Created, s.Pending, s.Found, s.Failed, s.Quarantined)
+	if s.Task == TaskReconcile {
+		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
+	}
+	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
+}
+
+// OAuthHandler serves oauth_callback.cgi.
+func OAuthHandler(o Options) http.Handler {
+	return handler(o, NeedOAuth, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+		base, err := AmoBaseURL(cfg)
+		if err != nil {
+			return nil, &config.Error{Lines: []string{"AMO_SUBDOMAIN: не задан или неверен — поддомен amoCRM (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)"}}
+		}
+		return &web.OAuth{
+			Secret:    cfg.CronSecret.Reveal(),
+			ClientID:  cfg.AmoClientID,
+			BaseURL:   base,
+			Subdomain: AmoSubdomain(cfg),
+			Backend:   &oauthBackend{lz: lz},
+			Log:       log,
+		}, nil
+	})
+}
+
+type oauthBackend struct {
+	lz  *lazyEnv
+	amo *amocrm.Client
+}
+
+func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
+	env, err := b.lz.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if b.amo == nil {
+		if b.amo, err = env.Amo(); err != nil {
+			return nil, publicError(err)
+		}
+	}
+	return env, nil
+}
+
+func (b *oauthBackend) Setting(ctx context.Context, key string) (string, bool, error) {
+	env, err := b.open(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	return env.Store.Setting(ctx, key)
+}
+
+func (b *oauthBackend) SetSetting(ctx context.Context, key, value string) error {
+	env, err := b.open(ctx)
+	if err != nil {
+		return err
+	}
+	return env.Store.SetSetting(ctx, key, value)
+}
+
+func (b *oauthBackend) ExchangeCode(ctx context.Context, code string) (domain.Token, error) {
+	if _, err := b.open(ctx); err != nil {
+		return domain.Token{}, err
+	}
+	return b.amo.ExchangeCode(ctx, code)
+}
+
+func (b *oauthBackend) AccountSubdomain(ctx context.Context, tok domain.Token) (string, error) {
+	if _, err := b.open(ctx); err != nil {
+		return "", err
+	}
+	a, err := b.amo.VerifyToken(ctx, tok)
+	return a.Subdomain, err
+}
+
+func (b *oauthBackend) SaveToken(ctx context.Context, tok domain.Token) error {
+	if _, err := b.open(ctx); err != nil {
+		return err
+	}
+	return b.amo.SaveTokens(ctx, tok)
+}
+
+// MappingHandler serves api_status_mapping.cgi.
+func MappingHandler(o Options) http.Handler {
+	return handler(o, NeedMapping, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+		return &web.Mapping{Secret: cfg.CronSecret.Reveal(), Backend: &mappingBackend{lz: lz}, Log: log}, nil
+	})
+}
+
+type mappingBackend struct {
+	lz  *lazyEnv
+	now func() time.Time
+}
+
+func (b *mappingBackend) db(ctx context.Context) (*store.DB, error) {
+	env, err := b.lz.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return env.Store, nil
+}
+
+func (b *mappingBackend) clock() time.Time {
+	if b.now != nil {
+		return b.now()
+	}
+	return time.Now()
+}
+
+func (b *mappingBackend) StatusMappings(ctx context.Context) ([]domain.StatusMapping, error) {
+	db, err := b.db(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db.ListStatusMappings(ctx, store.StatusMappingFilter{})
+}
+
+func (b *mappingBackend) FindStatusMappings(ctx context.Context, kaspiStatus string, pipelineID int64, onlyActive bool) ([]domain.StatusMapping, error) {
+	db, err := b.db(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db.ListStatusMappings(ctx, store.StatusMappingFilter{KaspiStatus: kaspiStatus, PipelineID: pipelineID, OnlyActive: onlyActive})
+}
+
+func (b *mappingBackend) UpsertStatusMapping(ctx context.Context, m domain.StatusMapping) (int64, error) {
+	db, err := b.db(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return db.UpsertStatusMapping(ctx, m, b.clock())
+}
+
+func (b *mappingBackend) DeleteStatusMapping(ctx context.Context, id int64) (bool, error) {
+	db, err := b.db(ctx)
+	if err != nil {
+		return false, err
+	}
+	return db.DeleteStatusMapping(ctx, id)
+}
+
+func (b *mappingBackend) SetStatusMappingActive(ctx context.Context, id int64, active bool) (bool, error) {
+	db, err := b.db(ctx)
+	if err != nil {
+		return false, err
+	}
+	return db.SetStatusMappingActive(ctx, id, active, b.clock())
+}
+
+func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) {
+	env, err := b.lz.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if env.Config.AmoSubdomain == "" {
+		return nil, web.Public(http.StatusInternalServerError, "AMO_SUBDOMAIN is not set in .env")
+	}
+	amo, err := env.Amo()
+	if err != nil {
+		return nil, publicError(err)
+	}
+	ps, err := amo.Pipelines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.Pipeline, 0, len(ps))
+	for i, p := range ps {
+		wp := web.Pipeline{ID: p.ID, Name: p.Name, Sort: i, Statuses: []web.PipelineStatus{}}
+		for _, s := range p.Statuses {
+			wp.Statuses = append(wp.Statuses, web.PipelineStatus{ID: s.ID, Name: s.Name, Sort: s.Sort})
+		}
+		out = append(out, wp)
+	}
+	return out, nil
+}
