@@ -247,4 +247,3 @@ func CronPathsMain(args []string, o Options, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
