@@ -1,24 +1,42 @@
 // Command doctor checks an installation and prints a checklist in Russian with
-// the fix for every problem; exits non-zero when something is wrong.
+// the fix for every problem; exits non-zero when something is wrong. With
+// --status it prints the status report instead (as cron.cgi?task=status).
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
+	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/doctor"
+	"kaspi-amocrm/pkg/status"
 )
 
 const usage = `Usage: doctor [--status] [--format=json]
 
 Проверяет установку: .env, папки, базу данных, токены amoCRM и Kaspi, ID
-воронки, статусов, полей и каталога. Для каждой ошибки говорит, как её
-исправить. Код выхода не 0, если есть ошибки.
-Checks the installation and explains how to fix each problem.
+воронки, статусов, полей и каталога, последние запуски, ядро и память.
+Для каждой ошибки говорит, как её исправить. Код выхода не 0, если есть
+ошибки. К amoCRM и Kaspi делает только запросы на чтение.
+Checks the installation and explains how to fix each problem (read-only
+calls to the APIs); exits 1 when a check fails.
 
   --status        last runs, orders by step, quarantine, token expiry / состояние
-  --format=json   the status as JSON / состояние в JSON
+  --format=json   JSON instead of text / вывод в JSON
+
+Settings are read from .env in the folder above bin/ (APP_ROOT overrides).
+Настройки читаются из .env в папке над bin/.
 `
 
 func main() {
@@ -30,5 +48,97 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.Stub("doctor", getenv, stderr)
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	showStatus := fs.Bool("status", false, "print the status report")
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return app.ExitConfig
+	}
+	if fs.NArg() > 0 || (*format != "text" && *format != "json") {
+		fmt.Fprint(stderr, usage)
+		return app.ExitConfig
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *showStatus {
+		return printStatus(ctx, getenv, *format, stdout, stderr)
+	}
+	return check(ctx, getenv, *format, stdout, stderr)
+}
+
+// printStatus prints the status report; it needs only the database.
+func printStatus(ctx context.Context, getenv func(string) string, format string, stdout, stderr io.Writer) int {
+	env, err := app.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitCode(err)
+	}
+	defer env.Close()
+	rep, err := status.Collect(ctx, env.Store, status.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitFail
+	}
+	if err := status.Write(stdout, rep, format); err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitFail
+	}
+	return app.ExitOK
+}
+
+// check runs the checklist. It must work on a broken install, so it reads
+// the config itself instead of refusing to start like the other programs.
+func check(ctx context.Context, getenv func(string) string, format string, stdout, stderr io.Writer) int {
+	paths, err := app.Locate(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitFail
+	}
+	rep := doctor.Run(ctx, doctor.Options{
+		Root: paths.Root, Getenv: getenv,
+		Connect: doctor.Wiring{Logger: slog.New(slog.DiscardHandler)},
+	})
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitFail
+	}
+	// "No successful run for 30 minutes" must reach the owner even when
+	// cron itself stopped: doctor checks the alerts too.
+	if sent, err := sendAlerts(ctx, getenv); err != nil {
+		fmt.Fprintln(stderr, "оповещения:", err)
+	} else if sent > 0 && format != "json" {
+		fmt.Fprintf(stdout, "Отправлено оповещений в Telegram: %d\n", sent)
+	}
+	if rep.Failed() {
+		return app.ExitFail
+	}
+	return app.ExitOK
+}
+
+func sendAlerts(ctx context.Context, getenv func(string) string) (int, error) {
+	env, err := app.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			return 0, nil // doctor has already listed the config problems
+		}
+		return 0, err
+	}
+	defer env.Close()
+	c := env.Config
+	tg := alert.NewTelegram(c.AlertTelegramBotToken.Reveal(), c.AlertTelegramChatID, c.AlertTelegramAPIBase, nil)
+	n := alert.New(tg, env.Store, env.Log, alert.Policy{})
+	if !n.Enabled() {
+		return 0, nil
+	}
+	sent, err := n.CheckSource(ctx, env.Store, time.Now())
+	return len(sent), err
 }
