@@ -38,7 +38,8 @@ func Windows(fromMs, toMs int64) []Window {
 }
 
 // ListOrders calls fn for every order in state created in [fromMs, toMs]
-// (epoch ms), with lines, in no particular order. The range is split into
+// (epoch ms), with lines, in no particular order. An empty state lists
+// every state (the API allows leaving the filter out). The range is split into
 // windows of at most 14 days, and every page 0..meta.pageCount-1 of each
 // window is read: a short page in the middle does not end the listing. An
 // order seen twice in one call (it moved between pages while they were

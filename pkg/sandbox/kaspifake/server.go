@@ -1,11 +1,3 @@
-// Package kaspifake is a strict in-process fake of the Kaspi Shop Orders
-// API, an http.Handler for httptest.NewServer and for the sandbox command.
-// It is as strict as the documented API: page parameters and the
-// creationDate lower bound are required, a window over 14 days and a page
-// size over 100 are rejected, a wrong token gives 401 and a request without
-// Accept an HTML 404. Orders may become visible after their creationDate and
-// results come in no particular order. Tests add and change orders through
-// its methods, inject faults per endpoint and read the request log.
 package kaspifake
 
 import (

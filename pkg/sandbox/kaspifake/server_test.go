@@ -186,6 +186,9 @@ func TestList_AcceptsDocumentedForms(t *testing.T) {
 	if d := decode(t, get(t, srv, "/orders?"+params("filter[orders][state]", domain.StateArchive))); d.Meta.TotalCount != 2 {
 		t.Errorf("state filter: %d", d.Meta.TotalCount)
 	}
+	if d := decode(t, get(t, srv, "/orders?"+params("filter[orders][status]", domain.StatusApprovedByBank))); d.Meta.TotalCount != 3 {
+		t.Errorf("status filter: %d", d.Meta.TotalCount)
+	}
 	byCode := "/orders?page[number]=0&page[size]=10&filter[orders][code]=" + old.Code
 	if d := decode(t, get(t, srv, byCode)); len(d.Data) != 1 || d.Data[0].ID != old.ID {
 		t.Errorf("by code: %+v", d)
