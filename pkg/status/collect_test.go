@@ -1,0 +1,128 @@
+package status_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+	"kaspi-amocrm/pkg/status"
+	"kaspi-amocrm/pkg/store"
+)
+
+// openStore returns a migrated SQLite store in a temp dir.
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Driver: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "test.sqlite")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestCollect_ReadsEverySectionFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	now := time.Now().Truncate(time.Second)
+
+	// Runs: reconcile ok, then fetch_new ok, failed, failed (newest last).
+	runAt := func(task string, at time.Time, ok bool, summary string) {
+		id, err := db.StartRun(ctx, task, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.FinishRun(ctx, id, ok, summary, at.Add(3*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runAt(status.TaskReconcile, now.Add(-9*time.Minute), true, "moved 1")
+	runAt(status.TaskFetchNew, now.Add(-3*time.Minute), true, "created 2")
+	runAt(status.TaskFetchNew, now.Add(-2*time.Minute), false, "amoCRM: authorization rejected")
+	runAt(status.TaskFetchNew, now.Add(-1*time.Minute), false, "amoCRM: authorization rejected")
+
+	// Ledger: three orders, one quarantined.
+	orders := []domain.Order{
+		{ID: "a", Code: "100", State: "NEW", Status: "APPROVED_BY_BANK", CreationMs: now.Add(-time.Hour).UnixMilli(), TotalPrice: 1000},
+		{ID: "b", Code: "101", State: "NEW", Status: "APPROVED_BY_BANK", CreationMs: now.Add(-time.Hour).UnixMilli(), TotalPrice: 2000},
+		{ID: "c", Code: "102", State: "NEW", Status: "APPROVED_BY_BANK", CreationMs: now.Add(-time.Hour).UnixMilli(), TotalPrice: 3000},
+	}
+	if _, err := db.Ingest(ctx, orders, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetStep(ctx, []string{"100"}, domain.StepDone, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAside(ctx, "102", "400 NotSupportedChoice: price", now.Add(time.Hour), true, now); err != nil {
+		t.Fatal(err)
+	}
+
+	wm := time.Date(2026, 3, 10, 5, 0, 0, 0, time.UTC) // 10:00 in Almaty
+	if err := db.SetSetting(ctx, status.WatermarkKey, "1773118800000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting(ctx, status.BanUntilKey, "9999999999"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveToken(ctx, status.TokenService, domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(23 * time.Hour).Unix()}); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := status.Collect(ctx, db, status.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %v", r.Problems)
+	}
+	fetch := r.Tasks[0]
+	if fetch.Task != status.TaskFetchNew || fetch.FailuresInRow != 2 || fetch.Last.Outcome != "failed" || fetch.LastOK == nil || fetch.Last.DurationSeconds != 3 {
+		t.Fatalf("fetch_new state: %+v", fetch)
+	}
+	if rec := r.Tasks[1]; rec.LastOK == nil || rec.LastOK.Summary != "moved 1" {
+		t.Fatalf("reconcile state: %+v", rec)
+	}
+	if len(r.Recent) != 4 || r.Recent[0].Outcome != "failed" {
+		t.Fatalf("recent: %+v", r.Recent)
+	}
+	if r.Watermark == nil || !r.Watermark.Equal(wm) || r.Watermark.Location().String() != "Asia/Almaty" {
+		t.Fatalf("watermark %v", r.Watermark)
+	}
+	if r.Steps["done"] != 1 || r.Steps["new"] != 1 || r.Steps["quarantined"] != 1 {
+		t.Fatalf("steps %v", r.Steps)
+	}
+	if len(r.Quarantined) != 1 || r.Quarantined[0].Code != "102" || !strings.Contains(r.Quarantined[0].LastError, "NotSupportedChoice") || r.Quarantined[0].Attempts != 1 {
+		t.Fatalf("quarantined %+v", r.Quarantined)
+	}
+	if !r.Token.Present || r.Token.RefreshDaysLeft == nil || *r.Token.RefreshDaysLeft != 89 {
+		t.Fatalf("token %+v", r.Token)
+	}
+	if !r.Limit.Banned {
+		t.Fatalf("limit %+v", r.Limit)
+	}
+	txt := status.Text(r)
+	for _, want := range []string{"ОШИБКА", "ошибок подряд: 2", "10.03.2026 10:00:00", "102 — попыток: 1", "ЗАБЛОКИРОВАН"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+func TestCollect_FreshInstallSaysNothingRanYet(t *testing.T) {
+	r, err := status.Collect(context.Background(), openStore(t), status.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := status.Text(r)
+	for _, want := range []string{"ещё не запускалось", "Водяной знак (дата последнего загруженного заказа): ещё нет", "заказов пока нет", "Токен amoCRM: нет"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+}
