@@ -4,9 +4,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"kaspi-amocrm/pkg/app"
 )
@@ -34,5 +37,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.Stub("fetch_new", getenv, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return app.TaskMain(ctx, "fetch_new", args, app.Options{Getenv: getenv}, stdout, stderr)
 }

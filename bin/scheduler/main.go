@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -29,5 +30,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.Stub("scheduler", getenv, stderr)
+	return app.SchedulerMain(context.Background(), args, app.Options{Getenv: getenv}, stdout, stderr)
 }

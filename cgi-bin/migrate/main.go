@@ -4,11 +4,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/web"
 )
 
 const usage = `Usage: migrate.cgi?token=CRON_SECRET   (in a browser / в браузере)
@@ -24,10 +28,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
+// run serves the request as CGI or FastCGI when a web server started the
+// program; from a shell the arguments become the query (no token needed).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	h := app.MigrateHandler(app.Options{Getenv: getenv})
+	if app.ServedByWeb(getenv) {
+		return web.Serve(h)
+	}
 	if app.WantsHelp(args) {
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.Stub("migrate", getenv, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return web.ServeCLI(ctx, h, args, os.Stdin, stdout, stderr)
 }

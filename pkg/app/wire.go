@@ -153,11 +153,21 @@ func secretsOf(c config.Config) []string {
 // log, and (unless NoStore) the database with its schema checked — a
 // schema behind this program is refused with SchemaBehindMessage.
 func Open(ctx context.Context, need config.Need, o Options) (*Env, error) {
-	p, cfg, err := LoadConfig(need, o)
-	if err != nil {
+	p := o.Paths
+	if p.Root == "" {
+		var err error
+		if p, err = Locate(o.getenv()); err != nil {
+			return nil, err
+		}
+	}
+	// storage/ and logs/ exist from the first run on, even one that
+	// stops at a bad .env.
+	if err := p.Ensure(); err != nil {
 		return nil, err
 	}
-	if err := p.Ensure(); err != nil {
+	o.Paths = p
+	_, cfg, err := LoadConfig(need, o)
+	if err != nil {
 		return nil, err
 	}
 	e := &Env{Paths: p, Config: cfg}

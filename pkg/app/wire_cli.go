@@ -97,6 +97,16 @@ func TaskMain(ctx context.Context, task string, args []string, o Options, stdout
 
 // SchedulerMain is bin/scheduler --loop|--daemon|--once.
 func SchedulerMain(ctx context.Context, args []string, o Options, stdout, stderr io.Writer) int {
+	p := o.Paths
+	if p.Root == "" {
+		var err error
+		if p, err = Locate(o.getenv()); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
+	o.Paths = p
+	_ = p.Ensure()
 	mode := ""
 	for _, a := range args {
 		switch a {
@@ -116,15 +126,6 @@ func SchedulerMain(ctx context.Context, args []string, o Options, stdout, stderr
 		fmt.Fprint(stderr, SchedulerHelp)
 		return 2
 	}
-	p := o.Paths
-	if p.Root == "" {
-		var err error
-		if p, err = Locate(o.getenv()); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-	}
-	o.Paths = p
 	// The file lock is held for the whole process; the tasks run under it
 	// and take only the database lock.
 	release, ok, err := runlock.TryAcquire(ctx, p.Storage, nil)
