@@ -678,3 +678,20 @@ func truncateData(t *testing.T, body []byte, n int) []byte {
 	out, _ := json.Marshal(doc)
 	return out
 }
+
+// An empty state leaves the filter out and lists every state.
+func TestListOrders_EmptyStateListsAll(t *testing.T) {
+	e := newEnv(t)
+	for i, st := range domain.AllStates {
+		e.fake.AddOrder(order(strconv.Itoa(840000000+i), start.Add(-time.Duration(i+1)*time.Minute), st))
+	}
+	got := mustList(t, e.client, "", start.Add(-time.Hour), start)
+	if len(got) != len(domain.AllStates) {
+		t.Fatalf("got %d orders", len(got))
+	}
+	for _, r := range listRequests(e.fake) {
+		if r.Query.Has("filter[orders][state]") {
+			t.Errorf("state filter sent: %s", r.Path)
+		}
+	}
+}
