@@ -27,7 +27,7 @@ var secretKeys = map[string]bool{
 }
 
 // placeholderWords mark a value somebody forgot to replace.
-var placeholderWords = []string{"your", "example", "changeme", "change_me", "change-me", "xxxx", "ваш", "заполните", "<", "..."}
+var placeholderWords = []string{"your", "example", "changeme", "change_me", "change-me", "change_this", "put_", "_here", "xxxx", "ваш", "заполните", "<", "..."}
 
 func looksLikePlaceholder(v string) bool {
 	l := strings.ToLower(v)
