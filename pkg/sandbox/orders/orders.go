@@ -35,6 +35,10 @@ type Spec struct {
 	States      []string  // states to draw from; default a realistic mix of all
 	// CodeBase is the first order code (9 digits); default derived from Seed.
 	CodeBase int64
+	// PoolSeed seeds the catalogue and the buyer pool apart from Seed, so
+	// batches generated with different seeds still sell the same products
+	// (one SKU, one name and price) to the same repeat customers.
+	PoolSeed int64
 }
 
 // Product is one catalogue item: the merchant SKU (offer.code), its name
@@ -59,8 +63,8 @@ type Buyer struct {
 func Generate(spec Spec) []domain.Order {
 	spec = spec.withDefaults()
 	r := newRand(spec.Seed)
-	catalog := Catalog(spec.SKUs, spec.Seed)
-	buyers := Buyers(spec.Phones, spec.Seed)
+	catalog := Catalog(spec.SKUs, spec.PoolSeed)
+	buyers := Buyers(spec.Phones, spec.PoolSeed)
 
 	from, to := spec.From.UnixMilli(), spec.To.UnixMilli()
 	times := make([]int64, spec.N)
@@ -143,7 +147,8 @@ func ID(code string) string {
 	return base64.RawStdEncoding.EncodeToString([]byte(code + ":q0"))
 }
 
-// Buyers returns n buyers with distinct phones.
+// Buyers returns n buyers with distinct phones. The first k buyers of a
+// seed are the same whatever n is.
 func Buyers(n int, seed int64) []Buyer {
 	r := newRand(seed ^ 0x6275796572)
 	seen := map[string]bool{}
@@ -172,7 +177,8 @@ func Mobile(r *rand.Rand) string {
 	return mobilePrefixes[r.IntN(len(mobilePrefixes))] + fmt.Sprintf("%07d", r.IntN(10_000_000))
 }
 
-// Catalog returns n products with distinct SKUs.
+// Catalog returns n products with distinct SKUs. The first k products of a
+// seed are the same whatever n is.
 func Catalog(n int, seed int64) []Product {
 	r := newRand(seed ^ 0x736b75)
 	out := make([]Product, n)

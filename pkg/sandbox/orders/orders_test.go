@@ -1,6 +1,7 @@
 package orders_test
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"regexp"
@@ -160,4 +161,38 @@ func cyrillic(s string) bool {
 		}
 	}
 	return true
+}
+
+// Batches with different seeds but one pool share the catalogue and the
+// buyers: a SKU always has one name and price, and phones repeat.
+func TestGenerate_BatchesShareCatalogueAndBuyers(t *testing.T) {
+	a := spec()
+	b := spec()
+	b.Seed, b.CodeBase = 99, 900000000
+	products, names := map[string]string{}, map[string]string{}
+	phonesA := map[string]bool{}
+	for _, o := range orders.Generate(a) {
+		phonesA[o.Customer.Phone] = true
+		for _, l := range o.Lines {
+			products[l.SKU] = l.Name + "|" + fmt.Sprint(l.BasePrice)
+		}
+		names[o.Customer.Phone] = o.Customer.FirstName + " " + o.Customer.LastName
+	}
+	repeat := 0
+	for _, o := range orders.Generate(b) {
+		if phonesA[o.Customer.Phone] && o.Customer.Phone != orders.MaskedPhone {
+			repeat++
+			if names[o.Customer.Phone] != o.Customer.FirstName+" "+o.Customer.LastName {
+				t.Fatalf("phone %s changed name", o.Customer.Phone)
+			}
+		}
+		for _, l := range o.Lines {
+			if p, ok := products[l.SKU]; ok && p != l.Name+"|"+fmt.Sprint(l.BasePrice) {
+				t.Fatalf("SKU %s is %q in one batch and %s|%v in another", l.SKU, p, l.Name, l.BasePrice)
+			}
+		}
+	}
+	if repeat == 0 {
+		t.Fatal("no repeat customer across batches")
+	}
 }
