@@ -1,0 +1,29 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestRun_PrintsEnvLinesAndStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"--seed-orders", "3"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, key := range []string{"KASPI_API_BASE=http://127.0.0.1:", "AMO_SUBDOMAIN=http://127.0.0.1:", "AMO_ACCESS_TOKEN="} {
+		if !strings.Contains(out.String(), key) {
+			t.Errorf("output lacks %q:\n%s", key, out.String())
+		}
+	}
+}
+
+func TestRun_RejectsStrayArguments(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"extra"}, &out, &errOut); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+}
