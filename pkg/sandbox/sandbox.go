@@ -118,8 +118,9 @@ func (sb *Sandbox) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// AddOrders generates n more orders created within the last span (repeat
-// customers included) and adds them to the fake Kaspi. It returns their
+// AddOrders generates n more orders created within the last span and adds
+// them to the fake Kaspi. Every batch sells the same products to the same
+// pool of buyers, so later orders come from repeat customers. It returns their
 // codes.
 func (sb *Sandbox) AddOrders(n int, span time.Duration) []string {
 	if n <= 0 {
@@ -133,8 +134,9 @@ func (sb *Sandbox) AddOrders(n int, span time.Duration) []string {
 	}
 	batch := orders.Generate(orders.Spec{
 		N:        n,
-		Phones:   max(n*2/3, 1),
+		Phones:   max(30, sb.cfg.SeedOrders*2/3),
 		Seed:     sb.cfg.Seed + int64(sb.seeded),
+		PoolSeed: sb.cfg.Seed,
 		From:     now.Add(-span),
 		To:       now,
 		CodeBase: sb.nextCode,
