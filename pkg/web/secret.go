@@ -19,6 +19,7 @@ const msgSecretUnset = "Доступ закрыт: CRON_SECRET в .env пуст�
 // ExampleSecrets are placeholder values that ship in example files; a
 // secret equal to one of them counts as unset (anyone could read it).
 var ExampleSecrets = []string{
+	"change_this_strong_random", // .env.example
 	"change_me", "changeme", "change-me", "CHANGE_ME", "secret", "your_secret", "your-secret",
 	"replace_me", "CRON_SECRET", "cron_secret", "long_random_string",
 }
