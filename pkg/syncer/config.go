@@ -72,7 +72,7 @@ type Deps struct {
 // requests they made (retries and pages included). Without it the
 // summary counts method calls.
 type RequestCounter interface {
-	Requests() int64
+	Requests() int
 }
 
 // Summary is the outcome of one run.
@@ -177,14 +177,23 @@ type requestMeter struct {
 func newMeter(client any, calls *atomic.Int64) requestMeter {
 	m := requestMeter{calls: calls}
 	if rc, ok := client.(RequestCounter); ok {
-		m.own, m.base = rc, rc.Requests()
+		m.own, m.base = rc, int64(rc.Requests())
 	}
 	return m
 }
 
 func (m requestMeter) count() int64 {
 	if m.own != nil {
-		return m.own.Requests() - m.base
+		return int64(m.own.Requests()) - m.base
 	}
 	return m.calls.Load()
+}
+
+func (c *countingCRM) LeadNotes(ctx context.Context, leadID int64) ([]domain.Note, error) {
+	c.calls.Add(1)
+	return c.CRM.LeadNotes(ctx, leadID)
+}
+func (c *countingCRM) LeadLinks(ctx context.Context, leadID int64) ([]domain.Link, error) {
+	c.calls.Add(1)
+	return c.CRM.LeadLinks(ctx, leadID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ type item struct {
 	noContact string // why the deal has no contact
 	contactID int64
 	out       bool // set aside, postponed or finished elsewhere: no further step this run
+	// resumed: the row came in at step linked, so an earlier run may have
+	// written its note before losing amoCRM's answer.
+	resumed bool
 }
 
 func (it *item) code() string { return it.rec.Code }
@@ -99,7 +103,7 @@ func (r *run) nextBatchSize() (int, bool) {
 func (r *run) processBatch(ctx context.Context, recs []domain.Record) error {
 	items := make([]*item, 0, len(recs))
 	for _, rec := range recs {
-		items = append(items, &item{rec: rec, o: rec.Order})
+		items = append(items, &item{rec: rec, o: rec.Order, resumed: rec.Step == domain.StepLinked})
 	}
 	if err := r.loadSnapshots(ctx, items); err != nil {
 		return err
@@ -784,6 +788,10 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 		}
 		return nil
 	}
+	items, err := r.skipWrittenNotes(ctx, items)
+	if err != nil || len(items) == 0 {
+		return err
+	}
 	send := func(chunk []*item) error {
 		batch := make([]domain.Note, 0, len(chunk))
 		for _, it := range chunk {
@@ -791,7 +799,7 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 		}
 		return r.crm.AddNotes(ctx, batch)
 	}
-	err := send(items)
+	err = send(items)
 	if err == nil {
 		return r.markStep(ctx, items, domain.StepDone)
 	}
@@ -828,6 +836,46 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 		}
 	}
 	return nil
+}
+
+// skipWrittenNotes finishes resumed orders whose note is already on the
+// deal (an earlier AddNotes was applied but its answer lost), so a note is
+// never written twice; it returns the items that still need theirs.
+func (r *run) skipWrittenNotes(ctx context.Context, items []*item) ([]*item, error) {
+	var rest, written []*item
+	for _, it := range items {
+		if !it.resumed {
+			rest = append(rest, it)
+			continue
+		}
+		notes, err := r.crm.LeadNotes(ctx, it.rec.LeadID)
+		switch {
+		case err == nil:
+		case fatal(err):
+			return nil, fmt.Errorf("amocrm: lead notes: %w", err)
+		case errors.Is(err, domain.ErrNotFound):
+			if err := r.leadGone(ctx, it); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			r.noteTransient(err)
+			r.postpone(it, fmt.Errorf("amocrm: lead notes: %w", err))
+			continue
+		}
+		head := "Заказ Kaspi № " + it.code() + "\n"
+		if slices.ContainsFunc(notes, func(n domain.Note) bool { return strings.HasPrefix(n.Text+"\n", head) }) {
+			written = append(written, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	if len(written) > 0 {
+		if err := r.markStep(ctx, written, domain.StepDone); err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
 }
 
 // dropDeletedLeads asks amoCRM which of the items' deals still exist. A
