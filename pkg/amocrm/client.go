@@ -223,7 +223,7 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			if repeatable && failures < c.retries && ctx.Err() == nil {
 				failures++
 				if err := c.sleep(ctx, c.delay(failures, 0)); err != nil {
-					return 0, apiErr
+					return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
 				}
 				continue
 			}
@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 				if repeatable && failures < c.retries {
 					failures++
 					if err := c.sleep(ctx, c.delay(failures, 0)); err != nil {
-						return 0, apiErr
+						return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
 					}
 					continue
 				}
@@ -284,7 +284,7 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			if repeatable && failures < c.retries {
 				failures++
 				if err := c.sleep(ctx, c.delay(failures, 0)); err != nil {
-					return 0, apiErr
+					return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
 				}
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 
 	"kaspi-amocrm/pkg/amocrm"
 	"kaspi-amocrm/pkg/domain"
+	"kaspi-amocrm/pkg/sandbox/amofake"
 )
 
 func TestEnvTokens_ImportedOnceOnFirstUse(t *testing.T) {
@@ -348,4 +349,50 @@ func TestBaseURL(t *testing.T) {
 
 func samePair(a, b domain.Token) bool {
 	return a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken
+}
+
+func TestRefresh_ServerErrorIsNotRepeated(t *testing.T) {
+	h := newHarness(t)
+	ctx := ctxT(t)
+	tok := h.issue()
+	tok.ExpiresAt = time.Now().Add(time.Minute).Unix()
+	if err := h.db.SaveToken(ctx, "amocrm", tok); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.InjectFault(amofake.Fault{Path: "/oauth2/access_token", Kind: amofake.FaultStatus, Status: 502})
+	_, err := h.client(h.config()).Account(ctx)
+	if !errors.Is(err, domain.ErrTransient) {
+		t.Fatalf("err = %v; want ErrTransient", err)
+	}
+	if n := h.requests(http.MethodPost, "/oauth2/access_token"); n != 1 {
+		t.Fatalf("%d refresh calls; a refresh with an unknown outcome is not repeated", n)
+	}
+	if !samePair(h.storedToken(), tok) {
+		t.Fatal("the stored pair changed after a failed refresh")
+	}
+	// The next run refreshes normally.
+	if _, err := h.client(h.config()).Account(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefresh_ConcurrentCallsOfOneClientRefreshOnce(t *testing.T) {
+	h := newHarness(t)
+	c, _ := h.authorized()
+	ctx := ctxT(t)
+	h.fake.RevokeAccessTokens()
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Users(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if g := h.fake.TokenGrants(); g != 1 {
+		t.Fatalf("%d refreshes for one revoked token", g)
+	}
 }
