@@ -424,3 +424,18 @@ func TestSecret_PrintsPlaceholder(t *testing.T) {
 		t.Error("Reveal/IsSet/empty String")
 	}
 }
+
+// The shipped example loads without a single complaint, for every program.
+func TestLoad_ShippedExampleIsValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(writeEnv(t, string(data)), nil, NeedDB|NeedKaspi|NeedAmo|NeedOAuth|NeedSecret)
+	if err != nil {
+		t.Fatalf(".env.example: %v", err)
+	}
+	if c.DB.Driver != DriverSQLite || c.DB.Port != 3306 || !strings.HasSuffix(c.DB.Name, filepath.FromSlash("storage/kaspi_amocrm.sqlite")) {
+		t.Errorf("DB = %+v", c.DB)
+	}
+}

@@ -1,0 +1,73 @@
+# kaspi-amocrm build. The README names two commands: `make demo` and
+# `make test`. `make build` writes the hosting tree (what the ZIP holds).
+
+GO      ?= go
+GOOS    ?= linux
+GOARCH  ?= amd64
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD   ?= build
+
+MODULE  := kaspi-amocrm
+LDFLAGS := -s -w -X $(MODULE)/pkg/app.Version=$(VERSION)
+GOBUILD := CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)'
+
+# Every folder with a main.go is a program: cgi-bin/x → build/cgi-bin/x.cgi,
+# bin/x → build/bin/x.
+CGI_PROGS := $(patsubst cgi-bin/%/main.go,%,$(wildcard cgi-bin/*/main.go))
+BIN_PROGS := $(patsubst bin/%/main.go,%,$(wildcard bin/*/main.go))
+
+.PHONY: all build demo test vet fmt-check dist clean help
+
+all: build
+
+help:
+	@echo "make demo       run the whole pipeline against the sandbox"
+	@echo "make test       go test ./... (MariaDB/PostgreSQL too when KA_TEST_*_DSN are set)"
+	@echo "make build      hosting tree in $(BUILD)/ (GOARCH=386 for 32-bit hosts)"
+	@echo "make dist       the ZIP for shop owners"
+	@echo "make vet        go vet ./..."
+	@echo "make fmt-check  fail on files gofmt would change"
+
+# The hosting tree of DESIGN.md §2. Runtime folders get a deny-all
+# .htaccess; the root's .htaccess opens only cgi-bin/.
+build:
+	@rm -rf $(BUILD)
+	@mkdir -p $(BUILD)/cgi-bin $(BUILD)/bin $(BUILD)/storage $(BUILD)/logs
+	@set -e; for p in $(CGI_PROGS); do \
+		echo "build $(BUILD)/cgi-bin/$$p.cgi"; \
+		$(GOBUILD) -o $(BUILD)/cgi-bin/$$p.cgi ./cgi-bin/$$p; \
+	done
+	@set -e; for p in $(BIN_PROGS); do \
+		echo "build $(BUILD)/bin/$$p"; \
+		$(GOBUILD) -o $(BUILD)/bin/$$p ./bin/$$p; \
+	done
+	@cp .env.example $(BUILD)/.env.example
+	@if [ -f INSTALL.md ]; then cp INSTALL.md $(BUILD)/INSTALL.md; fi
+	@if [ -f scripts/hosting/.htaccess ]; then cp scripts/hosting/.htaccess $(BUILD)/.htaccess; fi
+	@if [ -f scripts/hosting/cgi-bin/.htaccess ]; then cp scripts/hosting/cgi-bin/.htaccess $(BUILD)/cgi-bin/.htaccess; fi
+	@if [ -f scripts/hosting/deny/.htaccess ]; then \
+		for d in bin storage logs; do cp scripts/hosting/deny/.htaccess $(BUILD)/$$d/.htaccess; done; \
+	fi
+	@echo "$(VERSION) linux/$(GOARCH)" > $(BUILD)/VERSION
+	@echo "built $(VERSION) for $(GOOS)/$(GOARCH) in $(BUILD)/"
+
+demo:
+	@echo "make demo: not yet"
+
+# The README's test command. Without KA_TEST_MYSQL_DSN / KA_TEST_PGSQL_DSN
+# only SQLite runs; .ci/run sets both.
+test:
+	$(GO) test $(TESTFLAGS) ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './$(BUILD)/*' -not -path '*/testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+dist:
+	@echo "make dist: not yet"
+
+clean:
+	rm -rf $(BUILD) dist
