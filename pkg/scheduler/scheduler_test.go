@@ -271,7 +271,10 @@ func TestLoop_ReopensPerTickAndSleepsUntilDue(t *testing.T) {
 // not in a tight loop.
 func TestLoop_OpenFailureWaits(t *testing.T) {
 	r := newRig(t)
-	r.s.Open = func(ctx context.Context) (Env, error) { r.opens++; return nil, errors.New("DB_DRIVER: не задан") }
+	r.s.Open = func(ctx context.Context) (Env, error) {
+		r.opens++
+		return nil, errors.New("DB_DRIVER: не задан")
+	}
 	var waits []time.Duration
 	r.s.Loop(context.Background(), func(ctx context.Context, d time.Duration) bool {
 		waits = append(waits, d)
