@@ -160,7 +160,7 @@ func (s *Server) createContacts(w http.ResponseWriter, r *http.Request) {
 	now := s.now().Unix()
 	out := make([]any, len(items))
 	for i, it := range items {
-		ct := &contact{Contact: Contact{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}}
+		ct := &contact{Contact: Contact{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}, indexedAt: s.now().Add(s.opts.SearchLag)}
 		s.applyContact(ct, changes[i])
 		s.contacts[ct.ID] = ct
 		out[i] = map[string]any{
@@ -285,7 +285,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 		if ct.deleted || (byID && !ids[id]) {
 			continue
 		}
-		if !matchQuery(q.Get("query"), []string{ct.Name, ct.FirstName, ct.LastName}, ct.Fields) {
+		if !s.searchable(ct.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{ct.Name, ct.FirstName, ct.LastName}, ct.Fields) {
 			continue
 		}
 		items = append(items, s.renderContact(r, ct, with))

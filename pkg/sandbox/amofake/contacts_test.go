@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"kaspi-amocrm/pkg/sandbox/amofake"
 )
@@ -118,5 +119,18 @@ func TestDeletedContact_CannotBeAttachedToALead(t *testing.T) {
 	r := f.call("POST", "/api/v4/leads", fmt.Sprintf(`[{"name":"x","_embedded":{"contacts":[{"id":%d}]},"request_id":"l"}]`, id))
 	if errs := validationErrors(t, r); !hasEntry(errs["l"], "NotSupportedChoice _embedded.contacts.0.id") {
 		t.Errorf("errors %v", errs)
+	}
+}
+
+func TestSearchLag_NewContactIsFoundByQueryOnlyLater(t *testing.T) {
+	clk := newClock()
+	f := newFake(t, amofake.Options{Now: clk.Now, SearchLag: time.Minute})
+	id := idOf(t, f.call("POST", "/api/v4/contacts", `[{"name":"x","custom_fields_values":[{"field_code":"PHONE","values":[{"value":"+77011234567"}]}]}]`), "contacts")
+	mustStatus(t, f.call("GET", "/api/v4/contacts?query=7011234567", ""), http.StatusNoContent)
+	// By id it is there at once.
+	mustStatus(t, f.call("GET", fmt.Sprintf("/api/v4/contacts/%d", id), ""), http.StatusOK)
+	clk.Add(time.Minute)
+	if got := searchContactIDs(t, f, "7011234567"); len(got) != 1 {
+		t.Errorf("got %v", got)
 	}
 }

@@ -77,7 +77,7 @@ func (s *Server) createElements(w http.ResponseWriter, r *http.Request, cid int6
 	now := s.now().Unix()
 	out := make([]any, len(items))
 	for i, it := range items {
-		e := &element{Element: Element{ID: s.newID(), CatalogID: cid, Name: *changes[i].name, CreatedAt: now}}
+		e := &element{Element: Element{ID: s.newID(), CatalogID: cid, Name: *changes[i].name, CreatedAt: now}, indexedAt: s.now().Add(s.opts.SearchLag)}
 		e.Fields = applyFields(nil, changes[i].fields)
 		s.elements[e.ID] = e
 		out[i] = s.renderElement(r, e, it.reqID)
@@ -151,7 +151,7 @@ func (s *Server) listElements(w http.ResponseWriter, r *http.Request, cid, eid i
 		if e.deleted || e.CatalogID != cid || (byID && !ids[id]) {
 			continue
 		}
-		if !matchQuery(q.Get("query"), []string{e.Name}, e.Fields) {
+		if !s.searchable(e.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{e.Name}, e.Fields) {
 			continue
 		}
 		items = append(items, s.renderElement(r, e, ""))

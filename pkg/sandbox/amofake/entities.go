@@ -99,17 +99,26 @@ type lead struct {
 	Lead
 	createdBy, updatedBy int64
 	deleted              bool
+	indexedAt            time.Time // searchable by query from then on
 }
 
 type contact struct {
 	Contact
 	createdBy, updatedBy int64
 	deleted              bool
+	indexedAt            time.Time
 }
 
 type element struct {
 	Element
-	deleted bool
+	deleted   bool
+	indexedAt time.Time
+}
+
+// searchable reports whether an entity indexed at t shows in query
+// results. Caller holds mu.
+func (s *Server) searchable(t time.Time, query string) bool {
+	return query == "" || !s.now().Before(t)
 }
 
 type link struct{ Link }

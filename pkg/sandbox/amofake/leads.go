@@ -350,7 +350,7 @@ func (s *Server) createLeads(w http.ResponseWriter, r *http.Request) {
 	now := s.now().Unix()
 	out := make([]any, len(items))
 	for i, it := range items {
-		l := &lead{Lead: Lead{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}}
+		l := &lead{Lead: Lead{ID: s.newID(), ResponsibleUserID: UserID, CreatedAt: now}, indexedAt: s.now().Add(s.opts.SearchLag)}
 		s.applyLead(l, changes[i])
 		if l.Name == "" {
 			l.Name = fmt.Sprintf("Сделка #%d", l.ID)
@@ -487,7 +487,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 		if l.deleted || (byID && !ids[id]) {
 			continue
 		}
-		if !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
+		if !s.searchable(l.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
 			continue
 		}
 		items = append(items, s.renderLead(r, l, with))

@@ -1,13 +1,3 @@
-// Package amofake is a strict in-process fake of the amoCRM API v4, written
-// from the project's API reference. It rejects what the real API rejects
-// (unknown ids, non-integer prices, reused refresh tokens, oversized
-// batches, too many requests per second) so that the client and the sync
-// engine are tested against the API's rules rather than a kind stub.
-//
-// The fake is an http.Handler; serve it with httptest.NewServer and use
-// the server URL as the account base (AMO_SUBDOMAIN may be a full URL).
-// Methods outside the HTTP API seed data, inspect what was stored, count
-// requests and inject faults.
 package amofake
 
 import (
@@ -38,6 +28,11 @@ type Options struct {
 	// Now is the clock (time.Now when nil). Token expiry, timestamps and
 	// the rate limit read it.
 	Now func() time.Time
+	// SearchLag keeps entities created through the API out of `query`
+	// results for this long (the search index's freshness is undocumented;
+	// a client must remember what it created instead of searching again).
+	// Zero: searchable at once. Seeded entities are always searchable.
+	SearchLag time.Duration
 }
 
 // Default credentials used when Options leave them empty.
