@@ -568,7 +568,7 @@ func (d dialect) baseline() baselineDDL {
 				"total_price":      "ALTER TABLE orders_map ADD COLUMN total_price BIGINT",
 				"processing_token": "ALTER TABLE orders_map ADD COLUMN processing_token VARCHAR(64)",
 				"processing_at":    "ALTER TABLE orders_map ADD COLUMN processing_at DATETIME NULL",
-				"created_at":       "ALTER TABLE orders_map ADD COLUMN created_at DATETIME NULL",
+				"created_at":       "ALTER TABLE orders_map ADD COLUMN created_at DATETIME NULL DEFAULT CURRENT_TIMESTAMP",
 			},
 			statusMappingColumns: map[string]string{
 				"sort_order": "ALTER TABLE status_mapping ADD COLUMN sort_order INT NOT NULL DEFAULT 0",

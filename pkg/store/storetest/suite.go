@@ -35,8 +35,9 @@ func must(t *testing.T, err error) {
 }
 
 // Run is the store contract. open must return a fresh, migrated store on
-// an empty database each time it is called; the suite opens second
-// handles on the same database with store.Open(db.Config()).
+// an empty database each time it is called (subtests run in parallel,
+// each on its own database); the suite opens second handles on the same
+// database with store.Open(db.Config()).
 func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	ctx := context.Background()
 	second := func(t *testing.T, db *store.DB) *store.DB {
@@ -45,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	}
 
 	t.Run("Migrate_TwiceIsANoOpAndSchemaIsCurrent", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		v, err := db.Migrate(ctx)
 		must(t, err)
@@ -57,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Migrate_BusyWhileAnotherProcessMigrates", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		release, ok, err := second(t, db).TryLock(ctx, "migrate")
 		must(t, err)
@@ -70,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("TryLock_ExcludesAnotherHandleUntilReleased", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		db2 := second(t, db)
 		rel, ok, err := db.TryLock(ctx, "cron")
@@ -97,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Settings_WatermarkRoundTrip", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		if _, ok, err := db.Setting(ctx, "last_creation_ms"); err != nil || ok {
 			t.Fatalf("absent key: ok=%v err=%v", ok, err)
@@ -115,6 +120,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Ingest_InsertsOnlyUnknownCodesAndKeepsSnapshot", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ins, err := db.Ingest(ctx, []domain.Order{order("B", 2000), order("A", 1000), order("A", 1000)}, t0)
 		must(t, err)
@@ -157,6 +163,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Ingest_ConcurrentFromTwoConnections_OneRowPerCode", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		db2 := second(t, db)
 		var orders []domain.Order
@@ -208,6 +215,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("UpdateOrder_RefreshesKaspiFieldsOnly", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("A", 1000)}, t0)
 		must(t, err)
@@ -227,6 +235,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Steps_LeadContactLinkedDone", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("A", 1000), order("B", 2000)}, t0)
 		must(t, err)
@@ -261,6 +270,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("SetAside_BackoffAndQuarantine", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("A", 1000), order("B", 2000)}, t0)
 		must(t, err)
@@ -309,6 +319,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Due_OldestCreationFirstUnknownLastDoneNever", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("late", 3000), order("unknown", 0), order("early", 1000),
 			order("mid", 2000), order("finished", 500)}, t0)
@@ -330,6 +341,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Stale_TrackedDoneLeastRecentlyCheckedFirst", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("A", 1), order("B", 2), order("C", 3), order("D", 4), order("E", 5)}, t0)
 		must(t, err)
@@ -364,6 +376,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("DropSnapshots_OnlyOldDoneRows", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		_, err := db.Ingest(ctx, []domain.Order{order("old", 1), order("recent", 2), order("pending", 3)}, t0)
 		must(t, err)
@@ -392,6 +405,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Times_StoredUTCToTheSecond", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		almaty := time.FixedZone("Asia/Almaty", 5*3600)
 		now := time.Date(2025, 6, 1, 23, 30, 15, 999_000_000, almaty)
@@ -404,6 +418,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Caches_ContactsAndElements", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		must(t, db.PutContact(ctx, "+77011234567", 1))
 		must(t, db.PutContact(ctx, "+77011234567", 2)) // replaced
@@ -435,6 +450,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("StatusMapping_UpsertListToggleDelete", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		id1, err := db.UpsertStatusMapping(ctx, domain.StatusMapping{KaspiStatus: "COMPLETED", AmoPipelineID: 7, AmoStatusID: 142, IsActive: true}, t0)
 		must(t, err)
@@ -505,6 +521,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("RunLog_NewestFirstPerTask", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		a, err := db.StartRun(ctx, "fetch_new", t0)
 		must(t, err)
@@ -533,6 +550,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("Token_SaveAndRead", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		if _, err := db.Token(ctx, "amocrm"); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("absent token: %v", err)
@@ -547,6 +565,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("UpdateToken_TwoConcurrentRefreshers_OneRefreshApplied", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		db2 := second(t, db)
 		must(t, db.SaveToken(ctx, "amocrm", domain.Token{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 100}))
@@ -587,6 +606,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	})
 
 	t.Run("UpdateToken_FnErrorSavesNothing_AbsentRowInserted", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		boom := errors.New("refresh rejected")
 		err := db.UpdateToken(ctx, "amocrm", func(cur domain.Token, found bool) (*domain.Token, error) {
