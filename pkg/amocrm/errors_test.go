@@ -3,6 +3,7 @@ package amocrm_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -270,5 +271,26 @@ func TestNotFound404(t *testing.T) {
 	_, err := c.SearchElements(ctxT(t), 999, "x") // no such catalog
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestForbiddenJSON_IsAnAuthErrorNotABan(t *testing.T) {
+	h := newHarness(t)
+	h.authorized()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"title":"Forbidden","status":403,"detail":"Access denied"}`))
+	}))
+	defer srv.Close()
+	cfg := h.config()
+	cfg.BaseURL = srv.URL
+	ctx := ctxT(t)
+	_, err := h.client(cfg).Account(ctx)
+	if !errors.Is(err, domain.ErrAuth) || errors.Is(err, domain.ErrBanned) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, ok, _ := h.db.Setting(ctx, "amocrm_banned_until"); ok {
+		t.Fatal("a JSON 403 opened the ban breaker")
 	}
 }
