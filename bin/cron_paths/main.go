@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
-	"runtime"
 
 	"kaspi-amocrm/pkg/app"
-	"kaspi-amocrm/pkg/config"
-	"kaspi-amocrm/pkg/cronpaths"
 )
 
 const usage = `Usage: cron_paths [--show-secret]
@@ -33,36 +29,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	showSecret := false
-	for _, a := range args {
-		if a != "--show-secret" {
-			fmt.Fprintf(stderr, "cron_paths: unknown argument %q\n%s", a, usage)
-			return app.ExitConfig
-		}
-		showSecret = true
-	}
-	paths, err := app.Locate(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return app.ExitFail
-	}
-	paths.Ensure()
-	// A missing or broken .env must not hide the paths: use what reads.
-	cfg, _ := config.Load(paths.Root, getenv, 0)
-	p := cronpaths.Params{
-		Root:    paths.Root,
-		Arch:    runtime.GOARCH,
-		CGIBase: cronpaths.CGIBaseFromRedirect(cfg.AmoRedirectURI),
-	}
-	if showSecret {
-		p.Secret = cfg.CronSecret.Reveal()
-	}
-	if u, err := user.Current(); err == nil {
-		p.User = u.Username
-	}
-	if err := cronpaths.Write(stdout, p); err != nil {
-		fmt.Fprintln(stderr, err)
-		return app.ExitFail
-	}
-	return app.ExitOK
+	return app.CronPathsMain(args, app.Options{Getenv: getenv}, stdout, stderr)
 }
