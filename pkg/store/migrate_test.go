@@ -18,7 +18,7 @@ func setDirty(t *testing.T, db *store.DB, version uint) {
 	if db.Driver() == store.DriverPgSQL {
 		val = "true"
 	}
-	if _, err := db.SQL().Exec("UPDATE schema_migrations SET version = "+itoa(version)+", dirty = "+val); err != nil {
+	if _, err := db.SQL().Exec("UPDATE schema_migrations SET version = " + itoa(version) + ", dirty = " + val); err != nil {
 		t.Fatal(err)
 	}
 }
