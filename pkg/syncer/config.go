@@ -49,9 +49,12 @@ const (
 	defaultBudget       = 50 * time.Second
 	defaultRefreshEvery = time.Hour
 	defaultRefreshLimit = 50
-	sweepSpan           = 14 * 24 * time.Hour
-	watermarkKey        = "last_creation_ms"
-	ingestChunk         = 100
+	// windowMs is the widest creationDate range Kaspi answers in one
+	// request ($le − $ge below 14 days): ranges of this width cost one
+	// request per page.
+	windowMs     = 14*24*60*60*1000 - 1
+	watermarkKey = "last_creation_ms"
+	ingestChunk  = 100
 )
 
 // DefaultImportStates are the Kaspi states fetch_new imports when none are

@@ -29,8 +29,8 @@ func FetchNew(ctx context.Context, cfg Config, d Deps) (Summary, error) {
 
 func (r *run) fetchNew(ctx context.Context) error {
 	now := r.now()
-	floor := now.Add(-sweepSpan).UnixMilli()
 	toMs := now.UnixMilli()
+	floor := toMs - windowMs
 
 	if !r.cfg.Since.IsZero() {
 		if err := r.backfill(ctx, r.cfg.Since.UnixMilli(), toMs); err != nil {
@@ -69,10 +69,9 @@ func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
 		return lerr("read watermark", err)
 	}
 	wm := parseMs(raw)
-	span := sweepSpan.Milliseconds()
 	newest, complete := int64(0), true
-	for start := fromMs; start <= toMs; start += span + 1 {
-		end := min(start+span, toMs)
+	for start := fromMs; start <= toMs; start += windowMs + 1 {
+		end := min(start+windowMs, toMs)
 		found := r.sum.Found
 		n, ok, err := r.ingest(ctx, r.cfg.ImportStates, start, end)
 		if err != nil {

@@ -51,7 +51,8 @@ func (r *run) reconcile(ctx context.Context) error {
 	changes := map[string]*change{}
 	swept := map[string]bool{}
 	now := r.now()
-	from, to := now.Add(-sweepSpan).UnixMilli(), now.UnixMilli()
+	to := now.UnixMilli()
+	from := to - windowMs
 	for _, state := range domain.AllStates {
 		var buf []domain.Order
 		flush := func() error {
