@@ -462,7 +462,8 @@ func (c *Client) checkBan(ctx context.Context) error {
 		c.banChecked = true
 	}
 	if c.now().Before(c.bannedUntil) {
-		return &APIError{Status: http.StatusForbidden, Kind: domain.ErrBanned,
+		// No request is made: Status stays 0.
+		return &APIError{Kind: domain.ErrBanned,
 			Detail: msgBanned + " (до " + c.bannedUntil.Format("2006-01-02 15:04:05 MST") + ")"}
 	}
 	return nil

@@ -27,14 +27,18 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "amocrm: %s %s: ", e.Method, e.Path)
-	if e.Status != 0 {
-		fmt.Fprintf(&b, "HTTP %d", e.Status)
-	} else {
-		b.WriteString("no answer")
+	b.WriteString("amocrm:")
+	if e.Method != "" {
+		b.WriteString(" " + e.Method + " " + e.Path + ":")
 	}
-	if e.Title != "" {
-		b.WriteString(" " + e.Title)
+	switch {
+	case e.Status != 0:
+		fmt.Fprintf(&b, " HTTP %d", e.Status)
+		if e.Title != "" {
+			b.WriteString(" " + e.Title)
+		}
+	case e.Err != nil:
+		b.WriteString(" no answer")
 	}
 	if e.Detail != "" {
 		b.WriteString(": " + e.Detail)
