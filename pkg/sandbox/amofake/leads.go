@@ -39,13 +39,13 @@ type leadChange struct {
 	contacts         []int64 // main first
 }
 
-// checkLead validates one lead item; cur is the stored lead on PATCH.
-// Caller holds mu.
-func (s *Server) checkLead(it *item, cur *lead) leadChange {
+// checkLead validates one lead item; cur is the stored lead on PATCH (nil
+// when it is unknown). Caller holds mu.
+func (s *Server) checkLead(it *item, cur *lead, update bool) leadChange {
 	c := &it.chk
 	o := it.obj
 	var ch leadChange
-	if cur == nil {
+	if !update {
 		checkKeys(o, leadKeys, "", c)
 	} else {
 		checkKeys(o, leadUpdateKeys, "", c)
@@ -158,7 +158,7 @@ func (s *Server) resolveStatus(o map[string]any, cur *lead, ch *leadChange, c *c
 			return
 		}
 		ch.pipeline, ch.status = pid, s.firstStatus(pid)
-	case cur == nil:
+	case cur == nil && !hasS && !hasP:
 		p := s.mainPipeline()
 		ch.pipeline, ch.status = p, s.firstStatus(p)
 	}
@@ -342,7 +342,7 @@ func (s *Server) createLeads(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	changes := make([]leadChange, len(items))
 	for i, it := range items {
-		changes[i] = s.checkLead(it, nil)
+		changes[i] = s.checkLead(it, nil, false)
 	}
 	if rejectInvalid(w, items) {
 		return
@@ -402,7 +402,7 @@ func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request, single int64
 			l = nil
 		}
 		targets[i] = l
-		changes[i] = s.checkLead(it, l)
+		changes[i] = s.checkLead(it, l, true)
 	}
 	if single != 0 && targets[0] == nil {
 		problem(w, http.StatusNotFound, "Lead not found")

@@ -182,7 +182,7 @@ func TestPatchLeads_DeletedLeadIsNotSupported(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.call("PATCH", "/api/v4/leads", fmt.Sprintf(`[{"id":%d,"price":1,"request_id":"r"}]`, id))
-	if errs := validationErrors(t, r); !hasEntry(errs["r"], "NotSupportedChoice id") {
+	if errs := validationErrors(t, r); len(errs["r"]) != 1 || !hasEntry(errs["r"], "NotSupportedChoice id") {
 		t.Errorf("errors %v", errs)
 	}
 	mustStatus(t, f.call("GET", fmt.Sprintf("/api/v4/leads/%d", id), ""), http.StatusNoContent)
