@@ -41,7 +41,10 @@ func (e *APIError) Error() string {
 		b.WriteString(" no answer")
 	}
 	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
+		if e.Method != "" || e.Status != 0 || e.Err != nil {
+			b.WriteString(":")
+		}
+		b.WriteString(" " + e.Detail)
 	}
 	if e.Validation != nil {
 		b.WriteString(" (" + e.Validation.Error() + ")")
