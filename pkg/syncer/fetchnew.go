@@ -17,14 +17,7 @@ import (
 // (database, Kaspi or amoCRM credentials, a ban, an unpaid account); orders
 // that wait for a retry are not an error.
 func FetchNew(ctx context.Context, cfg Config, d Deps) (Summary, error) {
-	r, err := newRun("fetch_new", cfg, d)
-	if err != nil {
-		return Summary{Task: "fetch_new"}, err
-	}
-	if err := r.fetchNew(ctx); err != nil {
-		return r.summary(), fmt.Errorf("fetch_new: %w", err)
-	}
-	return r.finish(ctx)
+	return execute(ctx, "fetch_new", cfg, d, (*run).fetchNew)
 }
 
 func (r *run) fetchNew(ctx context.Context) error {

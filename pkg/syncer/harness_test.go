@@ -54,9 +54,11 @@ type env struct {
 	kf    *kaspifake.Server
 	crm   *amocrm.Client
 	kc    *kaspi.Client
-	cfg   syncer.Config
-	out   bytes.Buffer
-	logs  bytes.Buffer
+	// kaspiURL is the fake Kaspi's base URL.
+	kaspiURL string
+	cfg      syncer.Config
+	out      bytes.Buffer
+	logs     bytes.Buffer
 
 	// crmOverride, when set, stands between the engine and the client
 	// (fault injection on a single item).
@@ -113,6 +115,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	e.crm = crm
+	e.kaspiURL = kSrv.URL
 	e.kc = kaspi.New(kaspi.Config{BaseURL: kSrv.URL, Token: kaspiToken, RetryBase: time.Millisecond, Timeout: 5 * time.Second})
 	e.cfg = syncer.Config{
 		PipelineID:                 amofake.PipelineID,

@@ -19,14 +19,7 @@ import (
 // A run with nothing changed makes no amoCRM request. The caller holds the
 // run lock; errors as FetchNew.
 func Reconcile(ctx context.Context, cfg Config, d Deps) (Summary, error) {
-	r, err := newRun("reconcile", cfg, d)
-	if err != nil {
-		return Summary{Task: "reconcile"}, err
-	}
-	if err := r.reconcile(ctx); err != nil {
-		return r.summary(), fmt.Errorf("reconcile: %w", err)
-	}
-	return r.finish(ctx)
+	return execute(ctx, "reconcile", cfg, d, (*run).reconcile)
 }
 
 // change is what reconcile found out about one finished deal's order.

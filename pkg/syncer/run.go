@@ -87,6 +87,40 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	return r, nil
 }
 
+// execute runs one task and keeps the run log (not for a dry run, which
+// writes nothing): a run is recorded as started before any work, and
+// finished with its summary line and whether it did its job.
+func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*run, context.Context) error) (Summary, error) {
+	r, err := newRun(task, cfg, d)
+	if err != nil {
+		return Summary{Task: task}, err
+	}
+	var runID int64
+	if !r.cfg.DryRun {
+		if runID, err = r.ledger.StartRun(ctx, task, r.start); err != nil {
+			return r.summary(), fmt.Errorf("%s: %w", task, lerr("start run", err))
+		}
+	}
+	var sum Summary
+	if err = body(r, ctx); err != nil {
+		err = fmt.Errorf("%s: %w", task, err)
+		sum = r.summary()
+	} else {
+		sum, err = r.finish(ctx)
+	}
+	if runID != 0 {
+		line := sum.String()
+		if err != nil {
+			line += "; error: " + oneLine(err.Error())
+		}
+		// Recorded even when the run was cancelled.
+		if ferr := r.ledger.FinishRun(context.WithoutCancel(ctx), runID, err == nil, line, r.now()); ferr != nil && err == nil {
+			err = fmt.Errorf("%s: %w", task, lerr("finish run", ferr))
+		}
+	}
+	return sum, err
+}
+
 func (r *run) now() time.Time { return r.clock() }
 
 // expired reports whether the run's time budget is spent.

@@ -1,0 +1,75 @@
+package syncer_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+	"kaspi-amocrm/pkg/kaspi"
+	"kaspi-amocrm/pkg/syncer"
+)
+
+func TestFetchNew_EveryRunIsRecordedInTheRunLog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000001", time.Hour, "7011234567"))
+		s := e.fetch()
+		runs, err := e.db.LastRuns(context.Background(), "fetch_new", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 1 || !runs[0].OK || runs[0].Summary != s.String() || runs[0].FinishedAt.IsZero() {
+			t.Fatalf("runs: %+v", runs)
+		}
+	})
+}
+
+func TestFetchNew_RejectedKaspiTokenFailsTheRunBeforeAnyAmoRequest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000011", time.Hour, "7011234567"))
+		e.kc = kaspi.New(kaspi.Config{BaseURL: e.kaspiURL, Token: "wrong", RetryBase: time.Millisecond})
+		_, err := syncer.FetchNew(context.Background(), e.cfg, e.deps())
+		if !errors.Is(err, domain.ErrAuth) {
+			t.Fatalf("err = %v", err)
+		}
+		if e.amoRequests() != 0 {
+			t.Fatal("amoCRM was called")
+		}
+		runs, _ := e.db.LastRuns(context.Background(), "fetch_new", 1)
+		if len(runs) != 1 || runs[0].OK || !strings.Contains(runs[0].Summary, "error:") {
+			t.Fatalf("runs: %+v", runs)
+		}
+	})
+}
+
+func TestFetchNew_AmoBanStopsTheRunAndKeepsTheOrdersPending(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000021", time.Hour, "7011234567"))
+		e.amo.Ban(time.Hour)
+		_, err := syncer.FetchNew(context.Background(), e.cfg, e.deps())
+		if !errors.Is(err, domain.ErrBanned) {
+			t.Fatalf("err = %v", err)
+		}
+		if r := e.record("900000021"); r.Step == domain.StepDone || r.Attempts != 0 {
+			t.Fatalf("record: %+v", r)
+		}
+	})
+}
+
+func TestFetchNew_PersonalDataOfFinishedOrdersIsDroppedAfterRetention(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000031", time.Hour, "7011234567"))
+		e.fetch()
+		if e.record("900000031").Order == nil {
+			t.Fatal("snapshot dropped too early")
+		}
+		e.clock.Advance(91 * 24 * time.Hour)
+		e.fetch()
+		r := e.record("900000031")
+		if r.Order != nil || r.Phone != "" || r.LeadID == 0 {
+			t.Fatalf("record after retention: order %v phone %q lead %d", r.Order != nil, r.Phone, r.LeadID)
+		}
+	})
+}
