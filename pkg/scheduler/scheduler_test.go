@@ -41,8 +41,10 @@ type rig struct {
 	s      *Scheduler
 }
 
-func newRig(t *testing.T) *rig {
-	r := &rig{t: t, db: storetest.Open(t, store.DriverSQLite), now: time.Unix(1_750_000_000, 0)}
+func newRig(t *testing.T) *rig { return newRigOn(t, storetest.Open(t, store.DriverSQLite)) }
+
+func newRigOn(t *testing.T, db *store.DB) *rig {
+	r := &rig{t: t, db: db, now: time.Unix(1_750_000_000, 0)}
 	r.s = &Scheduler{
 		Tasks: DefaultTasks,
 		Now:   func() time.Time { return r.now },
@@ -86,7 +88,10 @@ func same(a, b []string) bool {
 
 // A fresh install runs both tasks and records their start in the PHP keys.
 func TestTick_RunsDueTasksAndRecordsThePHPKeys(t *testing.T) {
-	r := newRig(t)
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) { testRecords(t, newRigOn(t, db)) })
+}
+
+func testRecords(t *testing.T, r *rig) {
 	r.tick()
 	if !same(r.runs, []string{"fetch_new", "reconcile"}) {
 		t.Fatalf("ran %v", r.runs)
@@ -147,7 +152,10 @@ func TestTick_HonoursPHPLastRuns(t *testing.T) {
 // A failing task is not retried every tick: it waits its interval, then
 // twice that, and so on; only a success records a last run and clears it.
 func TestTick_FailingTaskBacksOff(t *testing.T) {
-	r := newRig(t)
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) { testBackoff(t, newRigOn(t, db)) })
+}
+
+func testBackoff(t *testing.T, r *rig) {
 	r.result = func(task string) error {
 		if task == "fetch_new" {
 			return errors.New("kaspi down")
