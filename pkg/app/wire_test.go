@@ -21,6 +21,7 @@ import (
 	"kaspi-amocrm/pkg/sandbox/kaspifake"
 	"kaspi-amocrm/pkg/sandbox/orders"
 	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/store/storetest"
 	"kaspi-amocrm/pkg/web"
 )
 
@@ -38,6 +39,7 @@ type site struct {
 	amoURL   string
 	kaspi    *kaspifake.Server
 	kaspiURL string
+	dbCfg    store.Config
 	access   string // the access token seeded into .env (if any)
 	refresh  string
 	extra    []string
@@ -45,7 +47,19 @@ type site struct {
 
 func newSite(t *testing.T, withTokens bool, extra ...string) *site {
 	t.Helper()
+	return newSiteOn(t, store.DriverSQLite, withTokens, extra...)
+}
+
+// newSiteOn installs a site on a fresh database of the driver (MariaDB and
+// PostgreSQL when their KA_TEST_*_DSN is set).
+func newSiteOn(t *testing.T, driver string, withTokens bool, extra ...string) *site {
+	t.Helper()
 	s := &site{t: t, root: t.TempDir(), extra: extra}
+	if driver == store.DriverSQLite {
+		s.dbCfg = store.Config{Driver: store.DriverSQLite, SQLitePath: filepath.Join(s.root, "storage", "kaspi_amocrm.sqlite")}
+	} else {
+		_, s.dbCfg = storetest.OpenEmpty(t, driver)
+	}
 	s.amo = amofake.New(amofake.Options{RPS: -1})
 	as := httptest.NewServer(s.amo)
 	t.Cleanup(as.Close)
@@ -63,19 +77,23 @@ func newSite(t *testing.T, withTokens bool, extra ...string) *site {
 
 func (s *site) writeEnv() {
 	o := s.amo.Options()
-	lines := []string{
-		"DB_DRIVER=sqlite",
-		"KASPI_API_BASE=" + s.kaspiURL,
-		"KASPI_API_TOKEN=" + testKaspiToken,
-		"AMO_SUBDOMAIN=" + s.amoURL,
-		"AMO_CLIENT_ID=" + o.ClientID,
-		"AMO_CLIENT_SECRET=" + o.ClientSecret,
-		"AMO_REDIRECT_URI=" + o.RedirectURI,
+	lines := []string{"DB_DRIVER=" + s.dbCfg.Driver}
+	if s.dbCfg.Driver != store.DriverSQLite {
+		lines = append(lines, "DB_HOST="+s.dbCfg.Host, "DB_PORT="+s.dbCfg.Port, "DB_NAME="+s.dbCfg.Name,
+			"DB_USER="+s.dbCfg.User, "DB_PASS="+s.dbCfg.Pass)
+	}
+	lines = append(lines,
+		"KASPI_API_BASE="+s.kaspiURL,
+		"KASPI_API_TOKEN="+testKaspiToken,
+		"AMO_SUBDOMAIN="+s.amoURL,
+		"AMO_CLIENT_ID="+o.ClientID,
+		"AMO_CLIENT_SECRET="+o.ClientSecret,
+		"AMO_REDIRECT_URI="+o.RedirectURI,
 		fmt.Sprintf("AMO_PIPELINE_ID=%d", amofake.PipelineID),
 		fmt.Sprintf("AMO_STATUS_ID=%d", amofake.StatusNewOrder),
-		"CRON_SECRET=" + testSecret,
+		"CRON_SECRET="+testSecret,
 		"RUN_TIME_BUDGET_SECONDS=30",
-	}
+	)
 	if s.access != "" {
 		lines = append(lines, "AMO_ACCESS_TOKEN="+s.access, "AMO_REFRESH_TOKEN="+s.refresh)
 	}
@@ -92,8 +110,7 @@ func (s *site) opts() Options {
 // db opens the site's database directly, for setup and assertions.
 func (s *site) db() *store.DB {
 	s.t.Helper()
-	db, err := store.Open(context.Background(), store.Config{Driver: store.DriverSQLite,
-		SQLitePath: filepath.Join(s.root, "storage", "kaspi_amocrm.sqlite")})
+	db, err := store.Open(context.Background(), s.dbCfg)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -200,7 +217,12 @@ func TestCronHandler_SchemaBehindSaysOpenMigrate(t *testing.T) {
 
 // task=new turns new orders into deals and answers "OK new: created N".
 func TestCronHandler_NewCreatesDeals(t *testing.T) {
-	s := newSite(t, true)
+	for _, drv := range storetest.Drivers(t) {
+		t.Run(drv, func(t *testing.T) { testCronNew(t, newSiteOn(t, drv, true)) })
+	}
+}
+
+func testCronNew(t *testing.T, s *site) {
 	s.migrate()
 	s.addOrders(3)
 	h := CronHandler(s.opts())
@@ -399,7 +421,12 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 
 // The PHP version's mapping API: same actions, payloads and status codes.
 func TestMappingAPI_PHPActions(t *testing.T) {
-	s := newSite(t, true)
+	for _, drv := range storetest.Drivers(t) {
+		t.Run(drv, func(t *testing.T) { testMappingAPI(t, newSiteOn(t, drv, true)) })
+	}
+}
+
+func testMappingAPI(t *testing.T, s *site) {
 	s.migrate()
 	h := MappingHandler(s.opts())
 	sec := []string{"X-API-Secret", testSecret}
