@@ -2,7 +2,6 @@ package status_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,31 +124,5 @@ func TestCollect_FreshInstallSaysNothingRanYet(t *testing.T) {
 		if !strings.Contains(txt, want) {
 			t.Errorf("text lacks %q:\n%s", want, txt)
 		}
-	}
-}
-
-func TestTrackRun_RecordsOutcomeAndSummary(t *testing.T) {
-	ctx := context.Background()
-	db := openStore(t)
-	now := time.Now().Truncate(time.Second)
-	clock := func() time.Time { now = now.Add(2 * time.Second); return now }
-
-	if err := status.TrackRun(ctx, db, status.TaskFetchNew, clock, func() (string, error) { return "created 3", nil }); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("amoCRM: authorization rejected")
-	if err := status.TrackRun(ctx, db, status.TaskReconcile, clock, func() (string, error) { return "", boom }); !errors.Is(err, boom) {
-		t.Fatalf("the run's error must come back: %v", err)
-	}
-	r, err := status.Collect(ctx, db, status.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fetch, rec := r.Tasks[0], r.Tasks[1]
-	if fetch.Last == nil || fetch.Last.Outcome != "ok" || fetch.Last.Summary != "created 3" || fetch.Last.DurationSeconds != 2 {
-		t.Fatalf("fetch_new: %+v", fetch.Last)
-	}
-	if rec.Last == nil || rec.Last.Outcome != "failed" || rec.Last.Summary != boom.Error() {
-		t.Fatalf("reconcile: %+v", rec.Last)
 	}
 }
