@@ -476,6 +476,24 @@ func TestFetchNew_ReservedPHPRowWhoseLeadExistsIsAdopted(t *testing.T) {
 		o := e.order("500000141", time.Hour, "7011234567")
 		e.add(o)
 		id := e.amo.AddLead(amofake.Lead{Name: "Kaspi Order 500000141", Price: 1000})
+		// The PHP version reserved the row (lead_id 0), created the deal
+		// and crashed before saving its id.
+		e.phpRow(context.Background(), o.Code, "NEW", 0)
+		s := e.fetch()
+		if s.Created != 1 || len(e.amo.Leads()) != 1 || e.record(o.Code).LeadID != id {
+			t.Fatalf("%s; leads %d", s, len(e.amo.Leads()))
+		}
+		if len(e.linksOf(id)) != 1 || len(e.notesOf(id)) != 1 {
+			t.Fatal("adopted deal not completed")
+		}
+	})
+}
+
+func TestFetchNew_CrashAfterTheLeadPostIsAdoptedOnTheNextRun(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		o := e.order("500000151", time.Hour, "7011234567")
+		e.add(o)
+		id := e.amo.AddLead(amofake.Lead{Name: "Kaspi Order 500000151", Price: 1000})
 		if _, err := e.db.Ingest(context.Background(), []domain.Order{o}, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -483,12 +501,38 @@ func TestFetchNew_ReservedPHPRowWhoseLeadExistsIsAdopted(t *testing.T) {
 		if err := e.db.SetStep(context.Background(), []string{o.Code}, domain.StepLeadRequested, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		s := e.fetch()
-		if s.Created != 1 || len(e.amo.Leads()) != 1 || e.record(o.Code).LeadID != id {
+		if s := e.fetch(); s.Created != 1 || len(e.amo.Leads()) != 1 || e.record(o.Code).LeadID != id {
 			t.Fatalf("%s; leads %d", s, len(e.amo.Leads()))
 		}
-		if len(e.linksOf(id)) != 1 || len(e.notesOf(id)) != 1 {
-			t.Fatal("adopted deal not completed")
+	})
+}
+
+func TestFetchNew_SpentBudgetLeavesTheRestForTheNextRun(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("500000161", time.Hour, "7011234567"), e.order("500000162", time.Hour, "7021234567"))
+		e.cfg.Budget, e.tick = time.Second, time.Second
+		if s := e.fetch(); s.Found != 2 || s.Created != 0 || s.Pending != 2 || s.AmoRequests != 0 {
+			t.Fatalf("%s", s)
+		}
+		e.cfg.Budget, e.tick = time.Hour, 0
+		if s := e.fetch(); s.Created != 2 || s.Pending != 0 {
+			t.Fatalf("%s", s)
+		}
+	})
+}
+
+func TestFetchNew_LimitCapsTheOrdersProcessed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		for i := range 5 {
+			e.add(e.order(fmt.Sprintf("50000017%d", i), time.Duration(5-i)*time.Minute, "7011234567"))
+		}
+		e.cfg.Limit = 2
+		if s := e.fetch(); s.Created != 2 || s.Pending != 3 {
+			t.Fatalf("%s", s)
+		}
+		// Oldest first.
+		if _, ok := e.leadsByCode()["500000170"]; !ok {
+			t.Fatal("the oldest order was not processed first")
 		}
 	})
 }

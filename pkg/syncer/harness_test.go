@@ -63,6 +63,8 @@ type env struct {
 	// crmOverride, when set, stands between the engine and the client
 	// (fault injection on a single item).
 	crmOverride domain.CRM
+	// tick, when set, moves the engine's clock on at every reading.
+	tick time.Duration
 }
 
 // crmWith overrides CreateLeads of a CRM.
@@ -140,7 +142,11 @@ func (e *env) deps() syncer.Deps {
 	if e.crmOverride != nil {
 		crm = e.crmOverride
 	}
-	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Now: e.clock.Now, Out: &e.out,
+	now := e.clock.Now
+	if e.tick > 0 {
+		now = func() time.Time { e.clock.Advance(e.tick); return e.clock.Now() }
+	}
+	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Now: now, Out: &e.out,
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 

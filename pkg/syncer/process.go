@@ -13,6 +13,9 @@ import (
 	"kaspi-amocrm/pkg/phone"
 )
 
+// errBudget postpones the rest of a batch when the run's time is spent.
+var errBudget = errors.New("run time budget spent")
+
 // item is one order on its way through a batch.
 type item struct {
 	rec       domain.Record
@@ -186,6 +189,10 @@ func (r *run) loadSnapshots(ctx context.Context, items []*item) error {
 // carrying the code in the order code field is adopted, never created again.
 func (r *run) adoptLeads(ctx context.Context, items []*item) error {
 	for _, it := range pick(items, func(it *item) bool { return it.rec.LeadID == 0 && mayHaveLead(it.rec) }) {
+		if r.expired() {
+			r.postpone(it, errBudget)
+			continue
+		}
 		leads, err := r.crm.SearchLeads(ctx, it.code())
 		if err != nil {
 			if fatal(err) {
@@ -285,6 +292,14 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 	for _, p := range phones {
 		if id := cached[p]; id > 0 {
 			assign(p, id)
+			continue
+		}
+		if r.expired() {
+			// Searches are the slow part of a batch: stop at the budget and
+			// leave the rest to the next run (what was found stays cached).
+			for _, it := range byPhone[p] {
+				r.postpone(it, errBudget)
+			}
 			continue
 		}
 		contacts, err := r.crm.SearchContacts(ctx, phone.Last10(p))
@@ -424,6 +439,12 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 			continue
 		}
 		if len(pick(bySKU[sku], func(*item) bool { return true })) == 0 {
+			continue
+		}
+		if r.expired() {
+			for _, it := range bySKU[sku] {
+				r.postpone(it, errBudget)
+			}
 			continue
 		}
 		found, err := r.crm.SearchElements(ctx, cat, sku)
