@@ -79,6 +79,8 @@ func (c crmWith) CreateLeads(ctx context.Context, leads []domain.Lead) ([]domain
 
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
+	// Every test has its own databases and fakes: run them side by side.
+	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		fn(t, newEnv(t, db))
 	})

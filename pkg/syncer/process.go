@@ -1002,6 +1002,7 @@ type createResult struct {
 	ids       map[string]int64
 	rejected  map[string]string // amoCRM refused the item: set its orders aside
 	postponed map[string]error  // outcome unknown or not tried: search first next time
+	plain     map[string]bool   // rejected by a refusal that named no item
 }
 
 // createKeyed creates the items named by keys (request ids) in one call,
@@ -1011,7 +1012,7 @@ type createResult struct {
 // ambiguous failure is never retried here: those keys are postponed.
 // Only a fatal error is returned.
 func (r *run) createKeyed(ctx context.Context, keys []string, create func([]string) (map[string]int64, error)) (createResult, error) {
-	res := createResult{ids: map[string]int64{}, rejected: map[string]string{}, postponed: map[string]error{}}
+	res := createResult{ids: map[string]int64{}, rejected: map[string]string{}, postponed: map[string]error{}, plain: map[string]bool{}}
 	pending := keys
 	for round := 0; len(pending) > 0 && round < 3; round++ {
 		ids, err := create(pending)
@@ -1053,14 +1054,31 @@ func (r *run) createKeyed(ctx context.Context, keys []string, create func([]stri
 		// Refused without naming an item we sent.
 		if len(pending) == 1 {
 			res.rejected[pending[0]] = oneLine(err.Error())
+			res.plain[pending[0]] = true
 			return res, nil
 		}
-		for _, k := range pending {
-			one, err := r.createKeyed(ctx, []string{k}, create)
-			if err != nil {
-				return res, err
+		// A refusal that every item meets alike (account rights, a setting
+		// of the account) must not cost one request per item: after two
+		// items refused alone in a row with none accepted, the rest share
+		// their fate (set aside, retried after the backoff).
+		plainRefusals, accepted := 0, false
+		for i, k := range pending {
+			if plainRefusals >= 2 && !accepted {
+				for _, rest := range pending[i:] {
+					res.rejected[rest] = oneLine(err.Error())
+				}
+				break
+			}
+			one, ferr := r.createKeyed(ctx, []string{k}, create)
+			if ferr != nil {
+				return res, ferr
 			}
 			merge(res, one)
+			if len(one.ids) > 0 {
+				accepted = true
+			} else if one.plain[k] {
+				plainRefusals++
+			}
 		}
 		return res, nil
 	}
@@ -1079,6 +1097,9 @@ func merge(dst, src createResult) {
 	}
 	for k, v := range src.postponed {
 		dst.postponed[k] = v
+	}
+	for k, v := range src.plain {
+		dst.plain[k] = v
 	}
 }
 
