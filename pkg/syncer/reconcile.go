@@ -32,6 +32,7 @@ type change struct {
 	target        int64 // amoCRM status to move the deal to, 0 = stay
 	adopted       bool  // first sight of a row adopted from the PHP version
 	mapped        int64
+	refused       int64 // the status amoCRM refused to move the deal to: reported once, not retried
 }
 
 // needsAmo reports whether the change needs an amoCRM request.
@@ -281,7 +282,12 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 			continue
 		}
 		amo := c.target
-		if c.adopted && amo == 0 {
+		switch {
+		case c.refused != 0:
+			// Counted as set, so that the same refusal is not met on every
+			// run; a later, different mapped status is tried again.
+			amo = c.refused
+		case c.adopted && amo == 0:
 			amo = c.mapped // the PHP version put the deal where the map says
 		}
 		if err := r.ledger.UpdateOrder(ctx, c.o, r.now()); err != nil {
@@ -358,7 +364,7 @@ func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map
 			r.sum.Failed++
 			r.printf("order %s: deal #%d not updated: %s", c.o.Code, c.rec.LeadID, oneLine(err.Error()))
 			r.log.Warn("amoCRM refused a deal update", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
-			c.target = 0
+			c.target, c.refused = 0, c.target
 		}
 	}
 	return nil

@@ -379,3 +379,25 @@ func (e *env) phpRow(ctx context.Context, code, state string, leadID int64) {
 		e.t.Fatal(err)
 	}
 }
+
+func TestReconcile_RefusedMoveIsReportedOnceNeverAnEndless400(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		// A status of another pipeline: amoCRM refuses the move.
+		e.cfg.StatusMap = map[string]int64{"PICKUP": amofake.OtherStatusFirst}
+		id := e.deal("700000121")
+		e.setStatus("700000121", domain.StatePickup, domain.StatusAcceptedByMerchant, "")
+		e.clock.Advance(10 * time.Minute)
+		s := e.reconcile()
+		if s.Failed != 1 || s.Notes != 1 || !strings.Contains(e.out.String(), "order 700000121: deal #") {
+			t.Fatalf("%s\n%s", s, e.out.String())
+		}
+		if e.leadNow(id).StatusID != amofake.StatusNewOrder {
+			t.Fatal("moved anyway")
+		}
+		e.clock.Advance(10 * time.Minute)
+		before := e.amoRequests()
+		if s := e.reconcile(); s.AmoRequests != 0 || e.amoRequests() != before {
+			t.Fatalf("the refused move was tried again: %s", s)
+		}
+	})
+}
