@@ -536,3 +536,57 @@ func TestFetchNew_LimitCapsTheOrdersProcessed(t *testing.T) {
 		}
 	})
 }
+
+func TestFetchNew_CatalogZeroTurnsProductsOff(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.CatalogID = 0
+		e.add(e.order("500000181", time.Hour, "7011234567"))
+		if s := e.fetch(); s.Created != 1 {
+			t.Fatalf("%s", s)
+		}
+		if len(e.amo.Elements()) != 0 || len(e.linksOf(e.lead("500000181").ID)) != 0 {
+			t.Fatal("products created or linked")
+		}
+		if len(e.notesOf(e.lead("500000181").ID)) != 1 || e.record("500000181").Step != domain.StepDone {
+			t.Fatal("deal not completed")
+		}
+	})
+}
+
+func TestFetchNew_OrderDateFieldFollowsTheFieldType(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		text := e.amo.AddField("leads", "Дата заказа (текст)", "", "text")
+		o := e.order("500000191", time.Hour, "7011234567")
+		e.add(o)
+		almaty, _ := time.LoadLocation("Asia/Almaty")
+
+		e.cfg.LeadOrderDateFieldID = text
+		e.fetch()
+		want := time.UnixMilli(o.CreationMs).In(almaty).Format(time.RFC3339)
+		if got := amofake.FieldText(e.lead(o.Code).Fields, text); got != want || !strings.HasSuffix(got, "+05:00") {
+			t.Fatalf("text field = %q, want %q", got, want)
+		}
+
+		o2 := e.order("500000192", 30*time.Minute, "7011234567")
+		e.add(o2)
+		e.cfg.LeadOrderDateFieldID = amofake.LeadOrderDateTimeFieldID
+		e.clock.Advance(time.Minute)
+		e.fetch()
+		if got := amofake.FieldText(e.lead(o2.Code).Fields, amofake.LeadOrderDateTimeFieldID); got != fmt.Sprint(o2.CreationMs/1000) {
+			t.Fatalf("date_time field = %q, want %d", got, o2.CreationMs/1000)
+		}
+	})
+}
+
+func TestFetchNew_UnknownFieldIdFromEnvIsLeftOutNotRejectingEveryDeal(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.OrderCodeFieldID = 123 // a typo in .env
+		e.add(e.order("500000201", time.Hour, "7011234567"))
+		if s := e.fetch(); s.Created != 1 || s.Failed != 0 {
+			t.Fatalf("%s\n%s", s, e.out.String())
+		}
+		if !strings.Contains(e.logs.String(), "does not exist in amoCRM") {
+			t.Fatal("not logged")
+		}
+	})
+}
