@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/runner"
 )
 
 const usage = `Usage: reconcile
@@ -35,5 +36,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return app.TaskMain(ctx, "reconcile", args, app.Options{Getenv: getenv}, stdout, stderr)
+	return runner.TaskMain(ctx, "reconcile", args, app.Options{Getenv: getenv}, stdout, stderr)
 }

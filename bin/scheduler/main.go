@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/runner"
 )
 
 const usage = `Usage: scheduler --once | --loop
@@ -30,5 +31,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.SchedulerMain(context.Background(), args, app.Options{Getenv: getenv}, stdout, stderr)
+	return runner.SchedulerMain(context.Background(), args, app.Options{Getenv: getenv}, stdout, stderr)
 }

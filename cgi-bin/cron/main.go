@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/runner"
 	"kaspi-amocrm/pkg/web"
 )
 
@@ -29,7 +30,7 @@ func main() {
 // run serves the request as CGI or FastCGI when a web server started the
 // program; from a shell the arguments become the query (no token needed).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	h := app.CronHandler(app.Options{Getenv: getenv})
+	h := runner.CronHandler(app.Options{Getenv: getenv})
 	if app.ServedByWeb(getenv) {
 		return web.Serve(h)
 	}

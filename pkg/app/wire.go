@@ -1,8 +1,10 @@
 package app
 
 // This file is the wiring every main shares: .env → config → log → store
-// (refused when its schema is behind) → API clients → the sync use cases
-// under the run lock, and the adapters that give pkg/web its backends.
+// (refused when its schema is behind) → the amoCRM client. The sync use
+// cases under the run lock live in pkg/app/runner, so that the programs
+// that do not sync (migrate.cgi, oauth_callback.cgi, api_status_mapping.cgi,
+// cron_paths) do not link the phone library and its start-up cost.
 
 import (
 	"context"
@@ -13,15 +15,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/config"
-	"kaspi-amocrm/pkg/kaspi"
-	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/store"
-	"kaspi-amocrm/pkg/syncer"
 	"kaspi-amocrm/pkg/web"
 )
 
@@ -32,9 +30,6 @@ const (
 	NeedOAuth   = config.NeedDB | config.NeedAmo | config.NeedOAuth
 	NeedMapping = config.NeedDB
 )
-
-// ErrBusy: another run holds the run lock; nothing was done.
-var ErrBusy = errors.New("another run is active")
 
 // SchemaBehindMessage is what a program says when migrations are pending.
 const SchemaBehindMessage = "База данных не обновлена до этой версии программы: откройте в браузере " +
@@ -248,116 +243,3 @@ func (e *Env) Amo() (*amocrm.Client, error) {
 		Logger:          e.Log,
 	})
 }
-
-// Kaspi builds the Kaspi client.
-func (e *Env) Kaspi() *kaspi.Client {
-	return kaspi.New(kaspi.Config{
-		BaseURL: e.Config.KaspiAPIBase,
-		Token:   e.Config.KaspiAPIToken.Reveal(),
-		Logger:  e.Log,
-	})
-}
-
-// SyncConfig is the use cases' configuration from .env.
-func (e *Env) SyncConfig() syncer.Config {
-	c := e.Config
-	sc := syncer.Config{
-		PipelineID:                 c.AmoPipelineID,
-		StatusID:                   c.AmoStatusID,
-		ResponsibleUserID:          c.AmoResponsibleUserID,
-		CatalogID:                  c.AmoCatalogID,
-		OrderCodeFieldID:           c.AmoLeadOrderCodeFieldID,
-		ContactAddressFieldID:      c.AmoContactAddressFieldID,
-		LeadDeliveryAddressFieldID: c.AmoLeadDeliveryAddressFieldID,
-		LeadOrderDateFieldID:       c.AmoLeadOrderDateFieldID,
-		DefaultCountry:             c.DefaultCountry,
-		ImportStates:               c.KaspiImportStates,
-		Lookback:                   c.KaspiLookback,
-		Budget:                     c.RunTimeBudget,
-		StatusMap:                  c.AmoStatusMap,
-	}
-	if c.SnapshotRetentionDays > 0 {
-		sc.SnapshotRetention = durationDays(c.SnapshotRetentionDays)
-	}
-	return sc
-}
-
-// Task names: the settings/run-log names and their cron.cgi aliases.
-const (
-	TaskFetchNew  = "fetch_new"
-	TaskReconcile = "reconcile"
-)
-
-// TaskName accepts "new" (cron.cgi's name) for fetch_new.
-func TaskName(s string) (string, bool) {
-	switch s {
-	case "new", TaskFetchNew:
-		return TaskFetchNew, true
-	case TaskReconcile:
-		return TaskReconcile, true
-	}
-	return "", false
-}
-
-// RunOptions tune one task run.
-type RunOptions struct {
-	// LockHeld: the caller (the scheduler) holds storage/cron.lock for
-	// the process already; only the database lock is taken here.
-	LockHeld bool
-	DryRun   bool
-	Since    int64 // unix ms; 0 = none
-	Limit    int
-	// Out receives progress and set-aside lines (nil: discard).
-	Out io.Writer
-}
-
-// RunTask runs fetch_new or reconcile once, under the run lock. A held
-// lock returns an error wrapping ErrBusy (and web.ErrBusy) with nothing done.
-func (e *Env) RunTask(ctx context.Context, task string, o RunOptions) (syncer.Summary, error) {
-	var sum syncer.Summary
-	task, ok := TaskName(task)
-	if !ok {
-		return sum, fmt.Errorf("unknown task %q", task)
-	}
-	var (
-		release func()
-		got     bool
-		err     error
-	)
-	if o.LockHeld {
-		release, got, err = e.Store.TryLock(ctx, runlock.Name)
-	} else {
-		release, got, err = runlock.TryAcquire(ctx, e.Paths.Storage, e.Store)
-	}
-	if err != nil {
-		return sum, fmt.Errorf("%s: %w", task, err)
-	}
-	if !got {
-		return sum, fmt.Errorf("%s: %w", task, errors.Join(ErrBusy, web.ErrBusy))
-	}
-	defer release()
-
-	amo, err := e.Amo()
-	if err != nil {
-		return sum, err
-	}
-	cfg := e.SyncConfig()
-	cfg.DryRun = o.DryRun
-	cfg.Limit = o.Limit
-	if o.Since > 0 {
-		cfg.Since = unixMilli(o.Since)
-	}
-	out := o.Out
-	if out == nil {
-		out = io.Discard
-	}
-	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: e.Kaspi(), Logger: e.Log, Out: out}
-	if task == TaskFetchNew {
-		return syncer.FetchNew(ctx, cfg, deps)
-	}
-	return syncer.Reconcile(ctx, cfg, deps)
-}
-
-func durationDays(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
-
-func unixMilli(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -1,10 +1,8 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,15 +11,13 @@ import (
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
-	"kaspi-amocrm/pkg/status"
 	"kaspi-amocrm/pkg/store"
-	"kaspi-amocrm/pkg/syncer"
 	"kaspi-amocrm/pkg/web"
 )
 
-// publicConfigError shows a configuration problem as it is: its lines name
+// ShowConfigError shows a configuration problem as it is: its lines name
 // keys and what is expected, never a value.
-func publicError(err error) error {
+func ShowConfigError(err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) {
 		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: err}
@@ -29,12 +25,13 @@ func publicError(err error) error {
 	return err
 }
 
-// lazyEnv opens the environment of a request on first use, after the
-// handler has checked the token: an anonymous request costs no database
-// connection.
-type lazyEnv struct {
+// Lazy opens the environment of a request on first use, after the handler
+// has checked the token: an anonymous request costs no database connection.
+// Need may be lowered before the first Get (the status report needs only
+// the database).
+type Lazy struct {
 	o         Options
-	need      config.Need
+	Need      config.Need
 	anySchema bool
 
 	env  *Env
@@ -42,16 +39,17 @@ type lazyEnv struct {
 	done bool
 }
 
-func (l *lazyEnv) get(ctx context.Context) (*Env, error) {
+// Get opens the environment once; errors come ready for the error table.
+func (l *Lazy) Get(ctx context.Context) (*Env, error) {
 	if !l.done {
 		o := l.o
 		o.AnySchema = l.anySchema
-		l.env, l.err = Open(ctx, l.need, o)
+		l.env, l.err = Open(ctx, l.Need, o)
 		l.done = true
 		if l.err != nil {
 			var sb *schemaBehind
 			if !errors.As(l.err, &sb) {
-				l.err = publicError(l.err)
+				l.err = ShowConfigError(l.err)
 				var pe *web.PublicError
 				if !errors.As(l.err, &pe) && errors.Is(l.err, errOpenDB) {
 					l.err = &web.PublicError{Status: http.StatusInternalServerError, Err: l.err,
@@ -63,20 +61,21 @@ func (l *lazyEnv) get(ctx context.Context) (*Env, error) {
 	return l.env, l.err
 }
 
-func (l *lazyEnv) close() { l.env.Close() }
+// Close releases what Get opened.
+func (l *Lazy) Close() { l.env.Close() }
 
 // errOpenDB marks a failure to connect (its text names the server, never
 // the password, so the owner may see it).
 var errOpenDB = errors.New("database unavailable")
 
-// handler builds a per-request handler: .env is read without requirements
+// WebHandler builds a per-request handler: .env is read without requirements
 // (only the secret is needed before the token check), a log is opened, and
 // make returns the endpoint's handler over a lazily opened environment.
-func handler(o Options, need config.Need, anySchema bool, make func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error)) http.Handler {
+func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error)) http.Handler {
 	return web.PerRequest(nil, func(ctx context.Context) (http.Handler, func(), error) {
 		p, cfg, err := LoadConfig(0, o)
 		if err != nil {
-			return nil, nil, publicError(err)
+			return nil, nil, ShowConfigError(err)
 		}
 		o.Paths = p
 		var closers []func()
@@ -87,17 +86,17 @@ func handler(o Options, need config.Need, anySchema bool, make func(cfg config.C
 				closers = append(closers, func() { c.Close() })
 			}
 		}
-		lz := &lazyEnv{o: o, need: need, anySchema: anySchema}
-		closers = append(closers, lz.close)
+		lz := &Lazy{o: o, Need: need, anySchema: anySchema}
+		closers = append(closers, lz.Close)
 		done := func() {
 			for i := len(closers) - 1; i >= 0; i-- {
 				closers[i]()
 			}
 		}
-		h, err := make(cfg, log, lz)
+		h, err := build(cfg, log, lz)
 		if err != nil {
 			done()
-			return nil, nil, publicError(err)
+			return nil, nil, ShowConfigError(err)
 		}
 		return h, done, nil
 	})
@@ -105,15 +104,15 @@ func handler(o Options, need config.Need, anySchema bool, make func(cfg config.C
 
 // MigrateHandler serves migrate.cgi.
 func MigrateHandler(o Options) http.Handler {
-	return handler(o, NeedMigrate, true, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+	return WebHandler(o, NeedMigrate, true, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
 		return &web.Migrate{Secret: cfg.CronSecret.Reveal(), Migrator: migrator{lz}, Log: log}, nil
 	})
 }
 
-type migrator struct{ lz *lazyEnv }
+type migrator struct{ lz *Lazy }
 
 func (m migrator) Migrate(ctx context.Context) (uint, string, error) {
-	env, err := m.lz.get(ctx)
+	env, err := m.lz.Get(ctx)
 	if err != nil {
 		return 0, "", err
 	}
@@ -124,62 +123,9 @@ func (m migrator) Migrate(ctx context.Context) (uint, string, error) {
 	return v, env.Store.Driver(), err
 }
 
-// CronHandler serves cron.cgi.
-func CronHandler(o Options) http.Handler {
-	return handler(o, NeedSync, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
-		return &web.Cron{Secret: cfg.CronSecret.Reveal(), Tasks: cronTasks{lz}, Log: log}, nil
-	})
-}
-
-type cronTasks struct{ lz *lazyEnv }
-
-func (t cronTasks) Run(ctx context.Context, task string) (string, error) {
-	env, err := t.lz.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	sum, err := env.RunTask(ctx, task, RunOptions{})
-	if err != nil {
-		return "", err
-	}
-	return SummaryLine(sum), nil
-}
-
-func (t cronTasks) Status(ctx context.Context, asJSON bool) (string, error) {
-	// The report needs the database only; a missing Kaspi token must not
-	// hide it.
-	t.lz.need = config.NeedDB
-	env, err := t.lz.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	rep, err := status.Collect(ctx, env.Store, status.Options{})
-	if err != nil {
-		return "", err
-	}
-	format := status.FormatText
-	if asJSON {
-		format = status.FormatJSON
-	}
-	var b bytes.Buffer
-	if err := status.Write(&b, rep, format); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-// SummaryLine is the part of a run's summary after "OK <task>: ".
-func SummaryLine(s syncer.Summary) string {
-	line := fmt.Sprintf("created %d, pending %d, found %d, failed %d, quarantined %d", s.Created, s.Pending, s.Found, s.Failed, s.Quarantined)
-	if s.Task == TaskReconcile {
-		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
-	}
-	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
-}
-
 // OAuthHandler serves oauth_callback.cgi.
 func OAuthHandler(o Options) http.Handler {
-	return handler(o, NeedOAuth, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+	return WebHandler(o, NeedOAuth, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
 		base, err := AmoBaseURL(cfg)
 		if err != nil {
 			return nil, &config.Error{Lines: []string{"AMO_SUBDOMAIN: не задан или неверен — поддомен amoCRM (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)"}}
@@ -196,18 +142,18 @@ func OAuthHandler(o Options) http.Handler {
 }
 
 type oauthBackend struct {
-	lz  *lazyEnv
+	lz  *Lazy
 	amo *amocrm.Client
 }
 
 func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
-	env, err := b.lz.get(ctx)
+	env, err := b.lz.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if b.amo == nil {
 		if b.amo, err = env.Amo(); err != nil {
-			return nil, publicError(err)
+			return nil, ShowConfigError(err)
 		}
 	}
 	return env, nil
@@ -253,18 +199,18 @@ func (b *oauthBackend) SaveToken(ctx context.Context, tok domain.Token) error {
 
 // MappingHandler serves api_status_mapping.cgi.
 func MappingHandler(o Options) http.Handler {
-	return handler(o, NeedMapping, false, func(cfg config.Config, log *slog.Logger, lz *lazyEnv) (http.Handler, error) {
+	return WebHandler(o, NeedMapping, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
 		return &web.Mapping{Secret: cfg.CronSecret.Reveal(), Backend: &mappingBackend{lz: lz}, Log: log}, nil
 	})
 }
 
 type mappingBackend struct {
-	lz  *lazyEnv
+	lz  *Lazy
 	now func() time.Time
 }
 
 func (b *mappingBackend) db(ctx context.Context) (*store.DB, error) {
-	env, err := b.lz.get(ctx)
+	env, err := b.lz.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +265,7 @@ func (b *mappingBackend) SetStatusMappingActive(ctx context.Context, id int64, a
 }
 
 func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) {
-	env, err := b.lz.get(ctx)
+	env, err := b.lz.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +274,7 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 	}
 	amo, err := env.Amo()
 	if err != nil {
-		return nil, publicError(err)
+		return nil, ShowConfigError(err)
 	}
 	ps, err := amo.Pipelines(ctx)
 	if err != nil {

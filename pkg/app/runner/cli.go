@@ -1,0 +1,202 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/applog"
+	"kaspi-amocrm/pkg/runlock"
+	"kaspi-amocrm/pkg/scheduler"
+)
+
+// TaskMain is bin/fetch_new and bin/reconcile: flags, the run lock (held →
+// say so, exit 0), one run, the summary line. Exit 0 when the run did its
+// job (orders waiting for a retry included), 2 on a configuration problem
+// or bad flags, 1 when it could not work at all (database, auth, ban).
+func TaskMain(ctx context.Context, task string, args []string, o app.Options, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(task, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dry := fs.Bool("dry-run", false, "read everything, write nothing to amoCRM, print what would be created")
+	since := fs.String("since", "", "backfill from this date (YYYY-MM-DD, Asia/Almaty)")
+	limit := fs.Int("limit", 0, "process at most N orders (0 = no limit)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [--dry-run] [--since YYYY-MM-DD] [--limit N]\n", task)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return app.ExitOK
+		}
+		return app.ExitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", task, fs.Arg(0))
+		return app.ExitConfig
+	}
+	ro := Options{DryRun: *dry, Limit: *limit, Out: stdout}
+	if *since != "" {
+		day, err := time.ParseInLocation("2006-01-02", *since, applog.Almaty)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --since: want a date like 2024-05-01\n", task)
+			return app.ExitConfig
+		}
+		ro.Since = day
+	}
+	if *limit < 0 {
+		fmt.Fprintf(stderr, "%s: --limit must be 0 or more\n", task)
+		return app.ExitConfig
+	}
+	if o.LogAlso == nil {
+		o.LogAlso = stderr
+	}
+	env, err := app.Open(ctx, app.NeedSync, o)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return app.ExitCode(err)
+	}
+	defer env.Close()
+	sum, err := Run(ctx, env, task, ro)
+	if errors.Is(err, ErrBusy) {
+		fmt.Fprintln(stdout, BusyMessage)
+		return app.ExitOK
+	}
+	if err != nil {
+		env.Log.Error(task+" failed", slog.String("error", err.Error()))
+		fmt.Fprintln(stderr, task+": "+err.Error())
+		return app.ExitCode(err)
+	}
+	fmt.Fprintln(stdout, sum.String())
+	return app.ExitOK
+}
+
+// SchedulerHelp is bin/scheduler's usage.
+const SchedulerHelp = `Usage: scheduler --once | --loop (--daemon)
+  --once   run the tasks that are due now and exit (cron: every minute)
+  --loop   keep running: fetch_new every 60 s, reconcile every 600 s
+           (systemd/Supervisor; SIGTERM/SIGINT stop it between tasks)
+A second copy exits at once while the first holds storage/cron.lock.
+`
+
+// SchedulerMain is bin/scheduler --loop|--daemon|--once: the file lock is
+// held for the whole process (held elsewhere → exit 0 at once); each tick
+// re-reads .env and reopens the database, and the tasks run in-process
+// taking only the database lock.
+func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, stderr io.Writer) int {
+	p := o.Paths
+	if p.Root == "" {
+		var err error
+		if p, err = app.Locate(getenv(o)); err != nil {
+			fmt.Fprintln(stderr, err)
+			return app.ExitFail
+		}
+	}
+	o.Paths = p
+	_ = p.Ensure()
+	mode := ""
+	for _, a := range args {
+		switch a {
+		case "--loop", "--daemon", "-loop", "-daemon":
+			mode = "loop"
+		case "--once", "-once":
+			mode = "once"
+		case "--help", "-h":
+			fmt.Fprint(stdout, SchedulerHelp)
+			return app.ExitOK
+		default:
+			fmt.Fprintf(stderr, "scheduler: unknown argument %q\n%s", a, SchedulerHelp)
+			return app.ExitConfig
+		}
+	}
+	if mode == "" {
+		fmt.Fprint(stderr, SchedulerHelp)
+		return app.ExitConfig
+	}
+	release, ok, err := runlock.TryAcquire(ctx, p.Storage, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "scheduler:", err)
+		return app.ExitFail
+	}
+	if !ok {
+		fmt.Fprintln(stderr, "scheduler: "+BusyMessage)
+		return app.ExitOK
+	}
+	defer release()
+
+	log := slog.New(applog.NewHandler(stderr, slog.LevelInfo))
+	s := &scheduler.Scheduler{
+		Tasks: scheduler.DefaultTasks,
+		Log:   log,
+		Open: func(ctx context.Context) (scheduler.Env, error) {
+			env, err := app.Open(ctx, app.NeedSync, o)
+			if err != nil {
+				return nil, err
+			}
+			return &schedEnv{Env: env, out: stdout}, nil
+		},
+	}
+	if mode == "once" {
+		res, err := s.Tick(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "scheduler:", err)
+			return app.ExitCode(err)
+		}
+		if len(res.Failed) > 0 {
+			return app.ExitFail
+		}
+		return app.ExitOK
+	}
+	stop, cancel := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer cancel()
+	log.Info("scheduler started", slog.Int("pid", os.Getpid()))
+	s.Loop(stop, nil)
+	log.Info("scheduler stopped")
+	return app.ExitOK
+}
+
+func getenv(o app.Options) func(string) string {
+	if o.Getenv != nil {
+		return o.Getenv
+	}
+	return os.Getenv
+}
+
+// schedEnv runs the scheduler's tasks in-process under the lock it holds.
+type schedEnv struct {
+	*app.Env
+	out io.Writer
+}
+
+func (e *schedEnv) Run(ctx context.Context, task string) error {
+	sum, err := Run(ctx, e.Env, task, Options{LockHeld: true, Out: e.out})
+	if errors.Is(err, ErrBusy) {
+		return errors.Join(err, scheduler.ErrBusy)
+	}
+	if err != nil {
+		e.Log.Error(task+" failed", slog.String("error", err.Error()))
+		return err
+	}
+	fmt.Fprintln(e.out, time.Now().In(applog.Almaty).Format(time.DateTime), sum.String())
+	return nil
+}
+
+func (e *schedEnv) Setting(ctx context.Context, key string) (string, bool, error) {
+	return e.Store.Setting(ctx, key)
+}
+
+func (e *schedEnv) SetSetting(ctx context.Context, key, value string) error {
+	return e.Store.SetSetting(ctx, key, value)
+}
+
+func (e *schedEnv) Close() error {
+	e.Env.Close()
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package runner runs the sync use cases — fetch_new and reconcile — under
+// the run lock, for every way they are started: bin/fetch_new and
+// bin/reconcile from cron, bin/scheduler, and cron.cgi. It is the only
+// wiring that links pkg/syncer (and with it the phone library), so the
+// other endpoints stay small and start fast.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/kaspi"
+	"kaspi-amocrm/pkg/runlock"
+	"kaspi-amocrm/pkg/syncer"
+	"kaspi-amocrm/pkg/web"
+)
+
+// ErrBusy: another run holds the run lock; nothing was done.
+var ErrBusy = errors.New("another run is active")
+
+// BusyMessage is what a run says when another one holds the lock.
+const BusyMessage = "Другой запуск ещё работает (storage/cron.lock занят) — этот завершается без работы."
+
+// Task names as the settings keys and the run log spell them.
+const (
+	TaskFetchNew  = "fetch_new"
+	TaskReconcile = "reconcile"
+)
+
+// TaskName accepts "new" (cron.cgi's name) for fetch_new.
+func TaskName(s string) (string, bool) {
+	switch s {
+	case "new", TaskFetchNew:
+		return TaskFetchNew, true
+	case TaskReconcile:
+		return TaskReconcile, true
+	}
+	return "", false
+}
+
+// Kaspi builds the Kaspi client of an environment.
+func Kaspi(e *app.Env) *kaspi.Client {
+	return kaspi.New(kaspi.Config{
+		BaseURL: e.Config.KaspiAPIBase,
+		Token:   e.Config.KaspiAPIToken.Reveal(),
+		Logger:  e.Log,
+	})
+}
+
+// SyncConfig is the use cases' configuration from .env.
+func SyncConfig(e *app.Env) syncer.Config {
+	c := e.Config
+	sc := syncer.Config{
+		PipelineID:                 c.AmoPipelineID,
+		StatusID:                   c.AmoStatusID,
+		ResponsibleUserID:          c.AmoResponsibleUserID,
+		CatalogID:                  c.AmoCatalogID,
+		OrderCodeFieldID:           c.AmoLeadOrderCodeFieldID,
+		ContactAddressFieldID:      c.AmoContactAddressFieldID,
+		LeadDeliveryAddressFieldID: c.AmoLeadDeliveryAddressFieldID,
+		LeadOrderDateFieldID:       c.AmoLeadOrderDateFieldID,
+		DefaultCountry:             c.DefaultCountry,
+		ImportStates:               c.KaspiImportStates,
+		Lookback:                   c.KaspiLookback,
+		Budget:                     c.RunTimeBudget,
+		StatusMap:                  c.AmoStatusMap,
+	}
+	if c.SnapshotRetentionDays > 0 {
+		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
+	}
+	return sc
+}
+
+// Options tune one run.
+type Options struct {
+	// LockHeld: the caller (the scheduler) holds storage/cron.lock for
+	// the process already; only the database lock is taken here.
+	LockHeld bool
+	DryRun   bool
+	Since    time.Time // backfill start; zero = none
+	Limit    int
+	// Out receives progress and set-aside lines (nil: discard).
+	Out io.Writer
+}
+
+// Run runs fetch_new or reconcile once, under the run lock. A held lock
+// returns an error wrapping ErrBusy (and web.ErrBusy) with nothing done.
+func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summary, error) {
+	var sum syncer.Summary
+	name, ok := TaskName(task)
+	if !ok {
+		return sum, fmt.Errorf("unknown task %q", task)
+	}
+	var (
+		release func()
+		got     bool
+		err     error
+	)
+	if o.LockHeld {
+		release, got, err = e.Store.TryLock(ctx, runlock.Name)
+	} else {
+		release, got, err = runlock.TryAcquire(ctx, e.Paths.Storage, e.Store)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", name, err)
+	}
+	if !got {
+		return sum, fmt.Errorf("%s: %w", name, errors.Join(ErrBusy, web.ErrBusy))
+	}
+	defer release()
+
+	amo, err := e.Amo()
+	if err != nil {
+		return sum, err
+	}
+	cfg := SyncConfig(e)
+	cfg.DryRun = o.DryRun
+	cfg.Limit = o.Limit
+	cfg.Since = o.Since
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: Kaspi(e), Logger: e.Log, Out: out}
+	if name == TaskFetchNew {
+		return syncer.FetchNew(ctx, cfg, deps)
+	}
+	return syncer.Reconcile(ctx, cfg, deps)
+}
+
+// SummaryLine is the part of a run's summary after "OK <task>: ".
+func SummaryLine(s syncer.Summary) string {
+	line := fmt.Sprintf("created %d, pending %d, found %d, failed %d, quarantined %d", s.Created, s.Pending, s.Found, s.Failed, s.Quarantined)
+	if s.Task == TaskReconcile {
+		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
+	}
+	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
+}

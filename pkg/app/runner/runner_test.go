@@ -1,0 +1,211 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/runlock"
+	"kaspi-amocrm/pkg/store/storetest"
+)
+
+const secret = apptest.Secret
+
+func opts(s *apptest.Site) app.Options {
+	return app.Options{Paths: app.At(s.Root), Getenv: apptest.Getenv}
+}
+
+func sqliteFile(s *apptest.Site) bool {
+	_, err := os.Stat(s.DBConfig.SQLitePath)
+	return err == nil
+}
+
+// Before migrate.cgi ran, cron.cgi refuses with the fix in Russian.
+func TestCronHandler_SchemaBehindSaysOpenMigrate(t *testing.T) {
+	s := apptest.New(t, true)
+	w := s.Do(CronHandler(opts(s)), "GET", "/?task=new&token="+secret, nil)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "migrate.cgi") {
+		t.Fatalf("got %d %q", w.Code, w.Body.String())
+	}
+}
+
+// task=new turns new orders into deals and answers "OK new: created N";
+// reconcile and the status report follow.
+func TestCronHandler_NewCreatesDeals(t *testing.T) {
+	for _, drv := range storetest.Drivers(t) {
+		t.Run(drv, func(t *testing.T) {
+			s := apptest.NewOn(t, drv, true)
+			s.Migrate()
+			s.AddOrders(3)
+			h := CronHandler(opts(s))
+			w := s.Do(h, "GET", "/?task=new", nil, "X-Cron-Token", secret)
+			if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "OK new: created 3, pending 0") {
+				t.Fatalf("got %d %q", w.Code, w.Body.String())
+			}
+			if n := len(s.Amo.Leads()); n != 3 {
+				t.Fatalf("amoCRM holds %d leads, want 3", n)
+			}
+			w = s.Do(h, "GET", "/?task=reconcile&token="+secret, nil)
+			if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "OK reconcile: created 0") {
+				t.Fatalf("reconcile: %d %q", w.Code, w.Body.String())
+			}
+			w = s.Do(h, "GET", "/?task=status&token="+secret, nil)
+			if w.Code != 200 || w.Body.Len() == 0 {
+				t.Fatalf("status: %d %q", w.Code, w.Body.String())
+			}
+			w = s.Do(h, "GET", "/?task=status&format=json&token="+secret, nil)
+			if w.Code != 200 || !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("status json: %d %q", w.Code, w.Body.String())
+			}
+			s.AssertNoSecretInLogs()
+		})
+	}
+}
+
+// While another run holds the run lock, cron.cgi answers BUSY and makes
+// no request to either API.
+func TestCronHandler_BusyWhileAnotherRunHoldsTheLock(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(2)
+	release, ok, err := runlock.TryAcquire(context.Background(), s.Storage(), nil)
+	if err != nil || !ok {
+		t.Fatalf("hold lock: %v %v", ok, err)
+	}
+	before := s.Kaspi.RequestCount()
+	w := s.Do(CronHandler(opts(s)), "GET", "/?task=new&token="+secret, nil)
+	release()
+	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != "BUSY" {
+		t.Fatalf("got %d %q", w.Code, w.Body.String())
+	}
+	if s.Kaspi.RequestCount() != before || len(s.Amo.Leads()) != 0 {
+		t.Fatal("a busy run did work")
+	}
+}
+
+// A wrong token is 403 before the database is even opened.
+func TestCronHandler_WrongTokenDoesNothing(t *testing.T) {
+	s := apptest.New(t, true)
+	w := s.Do(CronHandler(opts(s)), "GET", "/?task=new&token=guess", nil)
+	if w.Code != 403 || sqliteFile(s) {
+		t.Fatalf("got %d, database opened: %v", w.Code, sqliteFile(s))
+	}
+}
+
+// The example CRON_SECRET of .env.example refuses everything and says what to set.
+func TestCronHandler_ExampleSecretRefusesAll(t *testing.T) {
+	s := apptest.New(t, true, "CRON_SECRET=change_this_strong_random")
+	w := s.Do(CronHandler(opts(s)), "GET", "/?task=new&token=change_this_strong_random", nil)
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "CRON_SECRET") {
+		t.Fatalf("got %d %q", w.Code, w.Body.String())
+	}
+}
+
+// fetch_new from a shell: one summary line, deals made, exit 0.
+func TestTaskMain_FetchNewRunsAndSummarises(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(2)
+	var out, errb bytes.Buffer
+	code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "created 2") {
+		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
+	}
+	if len(s.Amo.Leads()) != 2 {
+		t.Fatalf("%d leads", len(s.Amo.Leads()))
+	}
+	for _, sec := range []string{secret, apptest.KaspiToken, s.Access, s.Refresh} {
+		if strings.Contains(out.String()+errb.String(), sec) {
+			t.Fatal("a secret was printed")
+		}
+	}
+}
+
+// --dry-run reads everything and creates nothing in amoCRM.
+func TestTaskMain_DryRunCreatesNothing(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(2)
+	var out, errb bytes.Buffer
+	if code := TaskMain(context.Background(), "fetch_new", []string{"--dry-run"}, opts(s), &out, &errb); code != 0 {
+		t.Fatalf("exit %d err %q", code, errb.String())
+	}
+	if len(s.Amo.Leads()) != 0 {
+		t.Fatalf("dry run created %d leads", len(s.Amo.Leads()))
+	}
+}
+
+// A held run lock: say so and exit 0 at once, nothing done.
+func TestTaskMain_LockHeldExitsZero(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(1)
+	release, ok, err := runlock.TryAcquire(context.Background(), s.Storage(), nil)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer release()
+	var out, errb bytes.Buffer
+	code := TaskMain(context.Background(), "reconcile", nil, opts(s), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "Другой запуск") || len(s.Amo.Leads()) != 0 {
+		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
+	}
+}
+
+// A bad .env exits 2 naming the key; a schema behind exits 1 with the fix;
+// bad flags exit 2.
+func TestTaskMain_ExitCodes(t *testing.T) {
+	s := apptest.New(t, true, "AMO_MAX_RPS=fast")
+	var out, errb bytes.Buffer
+	if code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb); code != 2 || !strings.Contains(errb.String(), "AMO_MAX_RPS") {
+		t.Fatalf("bad env: exit %d err %q", code, errb.String())
+	}
+	s = apptest.New(t, true)
+	errb.Reset()
+	if code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb); code != 1 || !strings.Contains(errb.String(), "migrate.cgi") {
+		t.Fatalf("schema behind: exit %d err %q", code, errb.String())
+	}
+	for _, args := range [][]string{{"--since", "yesterday"}, {"--limit", "-1"}, {"extra"}} {
+		if code := TaskMain(context.Background(), "fetch_new", args, opts(s), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+}
+
+// scheduler --once runs the due tasks in-process under the lock it holds
+// and records the PHP keys; a second scheduler exits 0 at once.
+func TestSchedulerMain_OnceAndLockHeld(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(2)
+	var out, errb bytes.Buffer
+	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 0 {
+		t.Fatalf("once: exit %d out %q err %q", code, out.String(), errb.String())
+	}
+	if len(s.Amo.Leads()) != 2 {
+		t.Fatalf("%d leads", len(s.Amo.Leads()))
+	}
+	for _, k := range []string{"scheduler_last_run_fetch_new", "scheduler_last_run_reconcile"} {
+		if v, ok, _ := s.DB().Setting(context.Background(), k); !ok || v == "" {
+			t.Errorf("%s not written", k)
+		}
+	}
+	release, ok, err := runlock.TryAcquire(context.Background(), s.Storage(), nil)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer release()
+	errb.Reset()
+	if code := SchedulerMain(context.Background(), []string{"--loop"}, opts(s), &out, &errb); code != 0 || !strings.Contains(errb.String(), "Другой запуск") {
+		t.Fatalf("held: exit %d err %q", code, errb.String())
+	}
+	if code := SchedulerMain(context.Background(), nil, opts(s), &out, &errb); code != 2 {
+		t.Fatalf("no mode: exit %d", code)
+	}
+}
