@@ -138,10 +138,20 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 
 // store puts listed orders into the ledger (a dry run only remembers the
 // ones the ledger lacks) and returns their newest creation time.
-func (r *run) store(ctx context.Context, orders []domain.Order) (int64, error) {
+func (r *run) store(ctx context.Context, listed []domain.Order) (int64, error) {
 	var newest int64
-	for _, o := range orders {
+	orders := listed[:0:0]
+	for _, o := range listed {
+		if o.Code == "" {
+			// One malformed order must not stop every run.
+			r.log.Warn("Kaspi listed an order without a code; skipped", "kaspi_id", o.ID)
+			continue
+		}
+		orders = append(orders, o)
 		newest = max(newest, o.CreationMs)
+	}
+	if len(orders) == 0 {
+		return newest, nil
 	}
 	if r.cfg.DryRun {
 		codes := make([]string, 0, len(orders))
