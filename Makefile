@@ -24,7 +24,7 @@ help:
 	@echo "make demo       run the whole pipeline against the sandbox"
 	@echo "make test       go test ./... (MariaDB/PostgreSQL too when KA_TEST_*_DSN are set)"
 	@echo "make build      hosting tree in $(BUILD)/ (GOARCH=386 for 32-bit hosts)"
-	@echo "make dist       the ZIP for shop owners"
+	@echo "make dist       the ZIPs for shop owners (linux-amd64, linux-386) in $(DIST)/"
 	@echo "make vet        go vet ./..."
 	@echo "make fmt-check  fail on files gofmt would change"
 
@@ -68,8 +68,36 @@ fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './$(BUILD)/*' -not -path '*/testdata/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# The release: one ZIP per architecture of the same hosting tree, unpacked
+# into the site's folder as is (no top folder). linux-amd64 is the default;
+# linux-386 starts under a virtual-memory limit (RLimitMEM, CloudLinux LVE,
+# ulimit -v) where amd64 cannot: the Go runtime reserves ~720 MB of address space at
+# start on amd64, far less on 386. bin/sandbox stays out: it serves fake
+# APIs for tries and the demo, has no place on a shop's host and would add
+# a sixth of the archive. `zip` keeps the exec bits; scripts/zipdir does
+# the same where zip is missing.
+DIST       ?= dist
+DIST_ARCH  ?= amd64 386
+DIST_BINS  := $(filter-out sandbox,$(BIN_PROGS))
+
 dist:
-	@echo "make dist: not yet"
+	@rm -rf $(DIST)
+	@mkdir -p $(DIST)
+	@set -e; for a in $(DIST_ARCH); do \
+		name=kaspi-amocrm-$(VERSION)-linux-$$a; tree=$(DIST)/tree-$$a; \
+		$(MAKE) -s --no-print-directory build GOARCH=$$a BUILD=$$tree BIN_PROGS="$(DIST_BINS)" VERSION=$(VERSION) >/dev/null; \
+		find $$tree -type d -exec chmod 755 {} +; find $$tree -type f -exec chmod 644 {} +; \
+		chmod 755 $$tree/cgi-bin/*.cgi $$tree/bin/*; \
+		if command -v zip >/dev/null; then \
+			(cd $$tree && zip -q -r -X -9 $(CURDIR)/$(DIST)/$$name.zip .); \
+		else \
+			$(GO) run ./scripts/zipdir -o $(DIST)/$$name.zip $$tree; \
+		fi; \
+		echo "$(DIST)/$$name.zip  $$(wc -c < $(DIST)/$$name.zip) bytes"; \
+		for f in $$tree/cgi-bin/*.cgi $$tree/bin/*; do \
+			printf '  %-28s %9s bytes\n' "$${f#$$tree/}" "$$(wc -c < $$f)"; \
+		done; \
+	done
 
 clean:
 	rm -rf $(BUILD) dist
