@@ -204,7 +204,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 
 	c.OrderProcessingTimeout = time.Duration(r.intRange("ORDER_PROCESSING_TIMEOUT_SECONDS", DefaultProcessingTimeoutSecs, 1, 86400, "секунды")) * time.Second
 	c.DefaultCountry = r.country("DEFAULT_COUNTRY")
-	c.CronSecret = r.secret("CRON_SECRET", need&NeedSecret != 0, "длинная случайная строка для cron.cgi и migrate.cgi")
+	c.CronSecret = r.secret("CRON_SECRET", need&NeedSecret != 0, "длинную случайную строку для cron.cgi и migrate.cgi")
 
 	c.AmoMaxRPS = r.intRange("AMO_MAX_RPS", DefaultAmoMaxRPS, 1, MaxAmoMaxRPS, "запросов в секунду к amoCRM (amoCRM разрешает не больше 7)")
 	c.RunTimeBudget = time.Duration(r.intRange("RUN_TIME_BUDGET_SECONDS", DefaultRunTimeBudgetSeconds, 1, 3600, "секунды на один запуск")) * time.Second
