@@ -111,6 +111,7 @@ func LoadConfig(need config.Need, o Options) (Paths, config.Config, error) {
 		}
 	}
 	cfg, err := config.Load(p.Root, o.getenv(), need)
+	ApplyLimits(cfg.MemoryLimitMB) // every program and request passes here (limits.go)
 	return p, cfg, err
 }
 
