@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -66,7 +65,19 @@ func (h *OAuth) now() time.Time {
 	return time.Now()
 }
 
-var errorCode = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// isErrorCode reports whether s looks like an OAuth error code
+// (access_denied), safe to show back; anything else is not echoed.
+func isErrorCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '.' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
 
 func (h *OAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet) || !parseForm(w, r) {
@@ -79,7 +90,7 @@ func (h *OAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e := q.Get("error"); e != "" {
 		msg := "amoCRM не выдал доступ."
-		if errorCode.MatchString(e) {
+		if isErrorCode(e) {
 			msg = "amoCRM не выдал доступ (" + e + ")."
 		}
 		writeText(w, http.StatusBadRequest, msg+" Откройте авторизацию заново и нажмите «Разрешить».")
