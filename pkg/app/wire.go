@@ -88,6 +88,8 @@ type Options struct {
 	Paths Paths
 	// LogAlso receives every log line too (stderr for a shell run).
 	LogAlso io.Writer
+	// Log, when set, is used instead of opening the daily log file.
+	Log *slog.Logger
 	// NoStore skips opening the database.
 	NoStore bool
 	// AnySchema opens the database without checking its schema (migrate).
@@ -166,18 +168,10 @@ func Open(ctx context.Context, need config.Need, o Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Paths: p, Config: cfg}
-	log, closer, err := applog.OpenWith(applog.Options{
-		Dir: p.Logs, RetentionDays: cfg.LogRetentionDays, Also: o.LogAlso, Secrets: secretsOf(cfg),
-	})
-	if err != nil {
-		// A log we cannot write must not stop the sync: say so on stderr.
-		fmt.Fprintln(os.Stderr, "log:", err)
-		log = slog.New(applog.NewHandler(os.Stderr, slog.LevelInfo, secretsOf(cfg)...))
-	} else {
-		e.closers = append(e.closers, func() { closer.Close() })
+	e := &Env{Paths: p, Config: cfg, Log: o.Log}
+	if e.Log == nil {
+		e.openLog(o.LogAlso)
 	}
-	e.Log = log
 	if o.NoStore {
 		return e, nil
 	}
@@ -243,4 +237,20 @@ func (e *Env) Amo() (*amocrm.Client, error) {
 		LockDir:         e.Paths.Storage,
 		Logger:          e.Log,
 	})
+}
+
+// openLog opens the daily log file; a log that cannot be written must not
+// stop the sync, so it falls back to stderr and says so.
+func (e *Env) openLog(also io.Writer) {
+	secrets := secretsOf(e.Config)
+	log, closer, err := applog.OpenWith(applog.Options{
+		Dir: e.Paths.Logs, RetentionDays: e.Config.LogRetentionDays, Also: also, Secrets: secrets,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "log:", err)
+		e.Log = slog.New(applog.NewHandler(os.Stderr, slog.LevelInfo, secrets...))
+		return
+	}
+	e.Log = log
+	e.closers = append(e.closers, func() { closer.Close() })
 }

@@ -70,7 +70,7 @@ var errOpenDB = errors.New("database unavailable")
 
 // WebHandler builds a per-request handler: .env is read without requirements
 // (only the secret is needed before the token check), a log is opened, and
-// make returns the endpoint's handler over a lazily opened environment.
+// build returns the endpoint's handler over a lazily opened environment.
 func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error)) http.Handler {
 	return web.PerRequest(nil, func(ctx context.Context) (http.Handler, func(), error) {
 		p, cfg, err := LoadConfig(0, o)
@@ -86,6 +86,7 @@ func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg conf
 				closers = append(closers, func() { c.Close() })
 			}
 		}
+		o.Log = log
 		lz := &Lazy{o: o, Need: need, anySchema: anySchema}
 		closers = append(closers, lz.Close)
 		done := func() {
