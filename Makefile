@@ -71,11 +71,11 @@ fmt-check:
 # The release: one ZIP per architecture of the same hosting tree, unpacked
 # into the site's folder as is (no top folder). linux-amd64 is the default;
 # linux-386 starts under a virtual-memory limit (RLimitMEM, CloudLinux LVE,
-# ulimit -v) where amd64 cannot: the Go runtime reserves ~720 MB of address space at
-# start on amd64, far less on 386. bin/sandbox stays out: it serves fake
-# APIs for tries and the demo, has no place on a shop's host and would add
-# a sixth of the archive. `zip` keeps the exec bits; scripts/zipdir does
-# the same where zip is missing.
+# ulimit -v) where amd64 cannot: the Go runtime reserves ~720 MB of
+# address space at start on amd64, far less on 386. bin/sandbox stays out:
+# it serves fake APIs for tries and the demo, has no place on a shop's host
+# and would add a sixth of the archive. `zip` keeps the exec bits;
+# scripts/zipdir does the same where zip is missing.
 DIST       ?= dist
 DIST_ARCH  ?= amd64 386
 DIST_BINS  := $(filter-out sandbox,$(BIN_PROGS))
@@ -84,20 +84,20 @@ dist:
 	@rm -rf $(DIST)
 	@mkdir -p $(DIST)
 	@set -e; for a in $(DIST_ARCH); do \
-		name=kaspi-amocrm-$(VERSION)-linux-$$a; tree=$(DIST)/tree-$$a; \
+		name=kaspi-amocrm-$(VERSION)-linux-$$a; tree=$(DIST)/tree-$$a; zipfile=$$(cd $(DIST) && pwd)/$$name.zip; \
 		$(MAKE) -s --no-print-directory build GOARCH=$$a BUILD=$$tree BIN_PROGS="$(DIST_BINS)" VERSION=$(VERSION) >/dev/null; \
 		find $$tree -type d -exec chmod 755 {} +; find $$tree -type f -exec chmod 644 {} +; \
 		chmod 755 $$tree/cgi-bin/*.cgi $$tree/bin/*; \
 		if command -v zip >/dev/null; then \
-			(cd $$tree && zip -q -r -X -9 $(CURDIR)/$(DIST)/$$name.zip .); \
+			(cd $$tree && zip -q -r -X -9 $$zipfile .); \
 		else \
-			$(GO) run ./scripts/zipdir -o $(DIST)/$$name.zip $$tree; \
+			$(GO) run ./scripts/zipdir -o $$zipfile $$tree; \
 		fi; \
-		echo "$(DIST)/$$name.zip  $$(wc -c < $(DIST)/$$name.zip) bytes"; \
+		echo "$(DIST)/$$name.zip  $$(wc -c < $$zipfile) bytes"; \
 		for f in $$tree/cgi-bin/*.cgi $$tree/bin/*; do \
 			printf '  %-28s %9s bytes\n' "$${f#$$tree/}" "$$(wc -c < $$f)"; \
 		done; \
 	done
 
 clean:
-	rm -rf $(BUILD) dist
+	rm -rf $(BUILD) $(DIST)
