@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
+	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
@@ -87,7 +89,9 @@ type Options struct {
 	Out io.Writer
 }
 
-// Run runs fetch_new or reconcile once, under the run lock. A held lock
+// Run runs fetch_new or reconcile once, under the run lock, then checks the
+// alerts (CheckAlerts). Every way a task starts — bin/fetch_new,
+// bin/reconcile, a scheduler tick, cron.cgi — passes here. A held lock
 // returns an error wrapping ErrBusy (and web.ErrBusy) with nothing done.
 func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summary, error) {
 	var sum syncer.Summary
@@ -127,9 +131,32 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	}
 	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: Kaspi(e), Logger: e.Log, Out: out}
 	if name == TaskFetchNew {
-		return syncer.FetchNew(ctx, cfg, deps)
+		sum, err = syncer.FetchNew(ctx, cfg, deps)
+	} else {
+		sum, err = syncer.Reconcile(ctx, cfg, deps)
 	}
-	return syncer.Reconcile(ctx, cfg, deps)
+	if !o.DryRun {
+		// Still under the run lock, so two processes never send the same
+		// alert twice.
+		CheckAlerts(ctx, e, time.Now())
+	}
+	return sum, err
+}
+
+// CheckAlerts sends the Telegram alerts the status report calls for (runs
+// failing, ban, quarantine, refresh token, no success), each at most once
+// per its repeat interval. It does nothing unless both Telegram keys are
+// set. A failure to check or send is logged and never fails the run: the
+// alert is tried again after the next run.
+func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
+	c := e.Config
+	if !c.AlertTelegramBotToken.IsSet() || c.AlertTelegramChatID == "" || ctx.Err() != nil {
+		return
+	}
+	tg := alert.NewTelegram(c.AlertTelegramBotToken.Reveal(), c.AlertTelegramChatID, c.AlertTelegramAPIBase, nil)
+	if _, err := alert.New(tg, e.Store, e.Log, alert.Policy{}).CheckSource(ctx, e.Store, now); err != nil {
+		e.Log.Warn("alert check failed", slog.String("error", err.Error()))
+	}
 }
 
 // SummaryLine is the part of a run's summary after "OK <task>: ".
