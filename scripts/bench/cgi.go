@@ -128,7 +128,7 @@ func (t *cgiTree) measureCGI(ctx context.Context, n int) (latency, error) {
 		start := time.Now()
 		err := cmd.Run()
 		d := time.Since(start)
-		if err != nil || !strings.Contains(out.String(), "200") && !strings.Contains(strings.ToLower(out.String()), "content-type") {
+		if err != nil || !answeredOK(out.String()) {
 			return latency{}, fmt.Errorf("cron.cgi as CGI: %v: %s", err, firstLines(out.String()))
 		}
 		if i > 0 { // the first call warms the page cache
@@ -180,7 +180,7 @@ func (t *cgiTree) measureFastCGI(ctx context.Context, n int) (latency, error) {
 		if err != nil {
 			return latency{}, fmt.Errorf("cron.cgi as FastCGI: %v (stderr: %s)", err, firstLines(stderr.String()))
 		}
-		if !strings.Contains(strings.ToLower(body), "content-type") {
+		if !answeredOK(body) {
 			return latency{}, fmt.Errorf("cron.cgi as FastCGI answered: %s", firstLines(body))
 		}
 		if i > 0 { // the first request starts the process and opens the app
@@ -188,6 +188,21 @@ func (t *cgiTree) measureFastCGI(ctx context.Context, n int) (latency, error) {
 		}
 	}
 	return spread(ds), nil
+}
+
+// answeredOK reports whether a CGI answer is a 200 with a body (a
+// missing Status header means 200).
+func answeredOK(resp string) bool {
+	head, body, ok := strings.Cut(strings.ReplaceAll(resp, "\r\n", "\n"), "\n\n")
+	if !ok || strings.TrimSpace(body) == "" || !strings.Contains(strings.ToLower(head), "content-type:") {
+		return false
+	}
+	for _, line := range strings.Split(head, "\n") {
+		if v, ok := strings.CutPrefix(line, "Status:"); ok && !strings.HasPrefix(strings.TrimSpace(v), "200") {
+			return false
+		}
+	}
+	return true
 }
 
 func firstLines(s string) string {

@@ -41,6 +41,7 @@ type options struct {
 	seed     int64
 	verbose  bool
 	noCGI    bool
+	cgiOnly  bool
 	profile  bool
 }
 
@@ -56,6 +57,7 @@ func main() {
 	flag.DurationVar(&o.budget, "budget", 50*time.Second, "RUN_TIME_BUDGET_SECONDS of each run")
 	flag.IntVar(&o.cgiN, "cgi-n", 100, "cron.cgi calls to time")
 	flag.BoolVar(&o.noCGI, "no-cgi", false, "skip the cron.cgi latency")
+	flag.BoolVar(&o.cgiOnly, "cgi-only", false, "measure only the cron.cgi latency")
 	flag.BoolVar(&o.verbose, "v", false, "print every run's summary line")
 	flag.BoolVar(&o.profile, "profile", false, "print amoCRM requests per endpoint")
 	flag.Parse()
@@ -138,11 +140,13 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	started := time.Now()
 
-	if err := b.fetchNew(ctx, fakeRPS, maxRPS); err != nil {
-		return err
-	}
-	if err := b.reconcile(ctx, maxRPS); err != nil {
-		return err
+	if !o.cgiOnly {
+		if err := b.fetchNew(ctx, fakeRPS, maxRPS); err != nil {
+			return err
+		}
+		if err := b.reconcile(ctx, maxRPS); err != nil {
+			return err
+		}
 	}
 	if !o.noCGI {
 		if err := b.cgi(ctx); err != nil {
