@@ -101,3 +101,18 @@ dist:
 
 clean:
 	rm -rf $(BUILD) $(DIST)
+
+# The numbers of the design's proof section, printed by scripts/bench:
+# amoCRM and Kaspi requests per order, time to drain a backlog at amoCRM's
+# 7 requests/s, peak memory of a run, reconcile cost, cron.cgi latency.
+# The full form takes minutes; BENCHFLAGS=-short runs in seconds (CI),
+# -driver mysql|pgsql uses KA_TEST_MYSQL_DSN / KA_TEST_PGSQL_DSN.
+.PHONY: bench chaos
+bench:
+	$(GO) run ./scripts/bench $(BENCHFLAGS)
+
+# kill -9, ghost creates, overlapping runs and 429/5xx storms against the
+# built fetch_new and reconcile; fails on any duplicate or missing deal.
+# CHAOSFLAGS=-short is the CI form (about two minutes).
+chaos:
+	$(GO) run ./scripts/chaos $(CHAOSFLAGS)
