@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +41,82 @@ func TestRun_CreatesStorageAndLogs(t *testing.T) {
 	for _, d := range []string{"storage", "logs"} {
 		if _, err := os.Stat(filepath.Join(root, d)); err != nil {
 			t.Errorf("%s not created: %v", d, err)
+		}
+	}
+}
+
+// A bad .env exits 2 with one line naming the key, and prints no secret.
+func TestRun_BadEnvExitsTwoNamingTheKey(t *testing.T) {
+	code, _, errOut := runBadEnv(t, badEnv)
+	if code != 2 || !strings.Contains(errOut, "AMO_MAX_RPS: ") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A key only migrate needs (DB_DRIVER), found missing once the request
+// opens the database, still exits 2.
+func TestRun_MissingDBDriverExitsTwo(t *testing.T) {
+	code, _, errOut := runBadEnv(t, "CRON_SECRET=cron-secret-value-789abcdef0123\n")
+	if code != 2 || !strings.Contains(errOut, "DB_DRIVER: ") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// badEnv is a .env with one malformed key among secrets that must never
+// be printed.
+const badEnv = "DB_DRIVER=sqlite\nAMO_MAX_RPS=fast\nKASPI_API_BASE=http://127.0.0.1:1\n" +
+	"KASPI_API_TOKEN=kaspi-secret-value-123\nAMO_CLIENT_SECRET=amo-secret-value-456\n" +
+	"CRON_SECRET=cron-secret-value-789abcdef0123\n"
+
+var badEnvSecrets = []string{"kaspi-secret-value-123", "amo-secret-value-456", "cron-secret-value-789abcdef0123"}
+
+// runBadEnv runs the program from a shell on an install whose .env is env.
+func runBadEnv(t *testing.T, env string, args ...string) (code int, out, errOut string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "APP_ROOT" {
+			return root
+		}
+		return ""
+	}
+	var o, e bytes.Buffer
+	code = run(args, getenv, &o, &e)
+	for _, s := range badEnvSecrets {
+		if strings.Contains(o.String()+e.String(), s) {
+			t.Fatalf("a secret value was printed: %q %q", o.String(), e.String())
+		}
+	}
+	return code, o.String(), e.String()
+}
+
+// Under a web server the same bad .env answers Status 500 with the same
+// line (the process itself exits 0: it served the request). The program
+// runs as a child with a CGI environment.
+func TestRun_BadEnvUnderCGIAnswers500(t *testing.T) {
+	if os.Getenv("KA_TEST_CGI_CHILD") == "1" {
+		os.Exit(run(nil, os.Getenv, os.Stdout, os.Stderr))
+	}
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(badEnv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRun_BadEnvUnderCGIAnswers500$")
+	cmd.Env = []string{"KA_TEST_CGI_CHILD=1", "APP_ROOT=" + root, "GATEWAY_INTERFACE=CGI/1.1",
+		"REQUEST_METHOD=GET", "SERVER_PROTOCOL=HTTP/1.1", "QUERY_STRING=token=x"}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v, output %q", err, out)
+	}
+	if !strings.HasPrefix(string(out), "Status: 500") || !strings.Contains(string(out), "\r\n\r\nAMO_MAX_RPS: ") {
+		t.Fatalf("answer %q", out)
+	}
+	for _, s := range badEnvSecrets {
+		if strings.Contains(string(out), s) {
+			t.Fatal("a secret value was answered")
 		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 func ShowConfigError(err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) {
-		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: err}
+		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: errors.Join(err, web.ErrConfig)}
 	}
 	return err
 }
@@ -271,7 +271,7 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 		return nil, err
 	}
 	if env.Config.AmoSubdomain == "" {
-		return nil, web.Public(http.StatusInternalServerError, "AMO_SUBDOMAIN is not set in .env")
+		return nil, &web.PublicError{Status: http.StatusInternalServerError, Msg: "AMO_SUBDOMAIN is not set in .env", Err: web.ErrConfig}
 	}
 	amo, err := env.Amo()
 	if err != nil {

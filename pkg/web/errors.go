@@ -17,6 +17,10 @@ var (
 	ErrSchemaBehind = errors.New("database schema is behind")
 	// ErrNotConfigured: a key the endpoint needs is empty (the message says which).
 	ErrNotConfigured = errors.New("not configured")
+	// ErrConfig marks a bad .env (a PublicError listing the keys wraps
+	// it): a request answers 500 with the lines, a command-line run exits
+	// 2 like every other program.
+	ErrConfig = errors.New("bad configuration")
 )
 
 // PublicError carries a message that is safe to show as is (a config

@@ -32,6 +32,7 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 // fail answers an error through the table in errors.go and logs what the
 // client does not see. The request URL is never logged (it may hold token=).
 func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, op string, err error) {
+	noteError(r, err)
 	status, msg := answer(err)
 	if log != nil && status != http.StatusForbidden {
 		log.LogAttrs(r.Context(), levelFor(status), op+" failed",

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,7 +57,9 @@ func stdinIsListener() bool {
 //	--header=Name:value                       a request header
 //
 // A shell user can read .env already, so the request counts as trusted:
-// no token is asked. The exit code is 0 for 2xx/3xx, 1 otherwise.
+// no token is asked. The exit code is 0 for 2xx/3xx, 2 when the request
+// failed on a bad .env (ErrConfig) or bad arguments, 1 otherwise — the
+// codes of the other programs.
 func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	q := url.Values{}
 	method := http.MethodGet
@@ -90,7 +93,9 @@ func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reade
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(withTrusted(ctx), method, "http://localhost/?"+q.Encode(), body)
+	outcome := &cliOutcome{}
+	ctx = context.WithValue(withTrusted(ctx), cliKey{}, outcome)
+	req, err := http.NewRequestWithContext(ctx, method, "http://localhost/?"+q.Encode(), body)
 	if err != nil {
 		fmt.Fprintln(stderr, "request:", err)
 		return 2
@@ -116,7 +121,25 @@ func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reade
 		return 0
 	default:
 		stderr.Write(out)
+		if outcome.configErr {
+			return 2
+		}
 		return 1
+	}
+}
+
+// cliOutcome is what a command-line request learns beyond the answer:
+// whether it failed on the configuration.
+type cliOutcome struct{ configErr bool }
+
+type cliKey struct{}
+
+// noteError records on a command-line request that it failed on a bad
+// .env. Every error answer passes here, so the exit code follows the
+// error, not the status (a 500 may be a bad .env or a crash).
+func noteError(r *http.Request, err error) {
+	if o, _ := r.Context().Value(cliKey{}).(*cliOutcome); o != nil && errors.Is(err, ErrConfig) {
+		o.configErr = true
 	}
 }
 

@@ -251,6 +251,46 @@ func TestServeCLI_ArgumentsBecomeTheRequest(t *testing.T) {
 	}
 }
 
+// A request that fails on a bad .env exits 2 with the lines, as every
+// other program does; any other failure exits 1, whatever its status.
+func TestServeCLI_BadConfigExitsTwo(t *testing.T) {
+	badEnv := &PublicError{Status: http.StatusInternalServerError, Msg: "AMO_MAX_RPS: expected 1..7", Err: ErrConfig}
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+		want int
+	}{
+		{"setup", PerRequest(nil, func(context.Context) (http.Handler, func(), error) { return nil, nil, badEnv }), 2},
+		{"task", &Cron{Tasks: &tasks{err: badEnv}}, 2},
+		{"mapping", &Mapping{Backend: failingMappings{err: badEnv}}, 2},
+		{"crash", &Cron{Tasks: &tasks{err: errors.New("disk full")}}, 1},
+		{"public non-config", &Cron{Tasks: &tasks{err: Public(http.StatusInternalServerError, "broken")}}, 1},
+	} {
+		var out, errOut bytes.Buffer
+		args := []string{"task=new"}
+		if _, ok := c.h.(*Mapping); ok {
+			args = []string{"action=get_mappings"}
+		}
+		code := ServeCLI(context.Background(), c.h, args, nil, &out, &errOut)
+		if code != c.want {
+			t.Errorf("%s: exit %d, want %d (err %q)", c.name, code, c.want, errOut.String())
+		}
+		if c.want == 2 && !strings.Contains(errOut.String(), "AMO_MAX_RPS") {
+			t.Errorf("%s: the key is not named: %q", c.name, errOut.String())
+		}
+	}
+}
+
+// failingMappings fails the mapping list with err.
+type failingMappings struct {
+	MappingBackend
+	err error
+}
+
+func (f failingMappings) StatusMappings(context.Context) ([]domain.StatusMapping, error) {
+	return nil, f.err
+}
+
 // A trusted (shell) context never leaks into HTTP requests.
 func TestTrusted_OnlyFromTheCommandLine(t *testing.T) {
 	r := httptest.NewRequest("GET", "/?trusted=1", nil)
