@@ -97,7 +97,7 @@ func check(ctx context.Context, getenv func(string) string, format string, stdou
 	}
 	rep := doctor.Run(ctx, doctor.Options{
 		Root: paths.Root, Getenv: getenv,
-		Connect: doctor.Wiring{Logger: slog.New(slog.DiscardHandler)},
+		Connect: doctor.Wiring{StoreConfig: app.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
 	})
 	if format == "json" {
 		enc := json.NewEncoder(stdout)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/ratelimit"
@@ -143,7 +144,7 @@ func (in *install) run() Report {
 	in.t.Helper()
 	return Run(context.Background(), Options{
 		Root: in.root, Now: in.now, Host: &in.host,
-		Connect: Wiring{AmoLimiter: ratelimit.New("", 1000)},
+		Connect: Wiring{StoreConfig: app.StoreConfig, AmoLimiter: ratelimit.New("", 1000)},
 	})
 }
 

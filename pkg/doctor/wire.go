@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
@@ -20,8 +19,13 @@ import (
 // Wiring is the real Connector: pkg/store, pkg/amocrm and pkg/kaspi built
 // from the config exactly as the other programs build them.
 type Wiring struct {
-	Logger     *slog.Logger
-	HTTPClient *http.Client // nil: the clients' defaults
+	// StoreConfig maps the config onto the store's; required. It is the
+	// programs' own mapping (app.StoreConfig), passed in so that doctor
+	// opens exactly the database they open and this package does not link
+	// the wiring of the web endpoints.
+	StoreConfig func(config.Config) store.Config
+	Logger      *slog.Logger
+	HTTPClient  *http.Client // nil: the clients' defaults
 	// AmoLimiter overrides the AMO_MAX_RPS limiter (tests against the
 	// sandbox run unpaced); nil: the shared limiter of the app.
 	AmoLimiter *ratelimit.Limiter
@@ -29,17 +33,12 @@ type Wiring struct {
 
 var _ Connector = Wiring{}
 
-// StoreConfig maps the app config onto the store's.
-func StoreConfig(db config.DB) store.Config {
-	return store.Config{
-		Driver: db.Driver, Host: db.Host, Port: strconv.Itoa(db.Port), Name: db.Name,
-		User: db.User, Pass: db.Pass.Reveal(), SQLitePath: db.Name,
-	}
-}
-
 // OpenDB opens the configured database.
 func (w Wiring) OpenDB(ctx context.Context, cfg config.Config) (Database, func(), error) {
-	db, err := store.Open(ctx, StoreConfig(cfg.DB))
+	if w.StoreConfig == nil {
+		return nil, nil, errors.New("doctor: Wiring.StoreConfig is not set")
+	}
+	db, err := store.Open(ctx, w.StoreConfig(cfg))
 	if err != nil {
 		return nil, nil, err
 	}
