@@ -21,9 +21,13 @@ type Account struct {
 
 // Pipeline is a lead pipeline with its statuses.
 type Pipeline struct {
-	ID       int64
-	Name     string
-	IsMain   bool
+	ID     int64
+	Name   string
+	Sort   int // amoCRM's display order
+	IsMain bool
+	// Color is kept when amoCRM sends one; its pipelines carry none today
+	// (their statuses do).
+	Color    string
 	Statuses []Status
 }
 
@@ -32,8 +36,9 @@ type Status struct {
 	ID         int64
 	Name       string
 	PipelineID int64
-	Sort       int
-	Type       int
+	Sort       int    // display order within the pipeline
+	Type       int    // 1 = incoming (unsorted)
+	Color      string // "#99ccff"
 }
 
 // User is an account user (a possible responsible user).
@@ -69,7 +74,9 @@ func (c *Client) Pipelines(ctx context.Context) ([]Pipeline, error) {
 		Pipelines []struct {
 			ID       int64  `json:"id"`
 			Name     string `json:"name"`
+			Sort     int    `json:"sort"`
 			IsMain   bool   `json:"is_main"`
+			Color    string `json:"color"`
 			Embedded struct {
 				Statuses []struct {
 					ID         int64  `json:"id"`
@@ -77,14 +84,15 @@ func (c *Client) Pipelines(ctx context.Context) ([]Pipeline, error) {
 					PipelineID int64  `json:"pipeline_id"`
 					Sort       int    `json:"sort"`
 					Type       int    `json:"type"`
+					Color      string `json:"color"`
 				} `json:"statuses"`
 			} `json:"_embedded"`
 		} `json:"pipelines"`
 	}) error {
 		for _, p := range emb.Pipelines {
-			pl := Pipeline{ID: p.ID, Name: p.Name, IsMain: p.IsMain}
+			pl := Pipeline{ID: p.ID, Name: p.Name, Sort: p.Sort, IsMain: p.IsMain, Color: p.Color}
 			for _, s := range p.Embedded.Statuses {
-				st := Status{ID: s.ID, Name: s.Name, PipelineID: s.PipelineID, Sort: s.Sort, Type: s.Type}
+				st := Status{ID: s.ID, Name: s.Name, PipelineID: s.PipelineID, Sort: s.Sort, Type: s.Type, Color: s.Color}
 				if st.PipelineID == 0 {
 					st.PipelineID = p.ID
 				}

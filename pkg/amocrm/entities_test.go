@@ -241,9 +241,13 @@ func TestMetadata_AccountPipelinesUsersCatalogsFields(t *testing.T) {
 	for _, p := range pipes {
 		if p.ID == amofake.PipelineID {
 			main = &struct{ won, own bool }{}
+			if p.Sort != 1 || !p.IsMain {
+				t.Errorf("main pipeline sort %d, is_main %v", p.Sort, p.IsMain)
+			}
 			for _, s := range p.Statuses {
 				main.won = main.won || s.ID == domain.StatusWon
-				main.own = main.own || (s.ID == amofake.StatusNewOrder && s.PipelineID == p.ID)
+				main.own = main.own || (s.ID == amofake.StatusNewOrder && s.PipelineID == p.ID &&
+					s.Sort == 20 && s.Color == "#99ccff")
 			}
 		}
 	}

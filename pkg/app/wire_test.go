@@ -268,6 +268,13 @@ func testMappingAPI(t *testing.T, s *apptest.Site) {
 		len(ps[0].(map[string]any)["statuses"].([]any)) == 0 {
 		t.Fatalf("pipelines: %d %q", w.Code, w.Body.String())
 	}
+	// sort and color are amoCRM's (the fake's fixture), not positions.
+	main := ps[0].(map[string]any)
+	first := main["statuses"].([]any)[0].(map[string]any)
+	if main["sort"].(float64) != 1 || ps[1].(map[string]any)["sort"].(float64) != 2 || main["color"] != "" ||
+		first["id"].(float64) != float64(amofake.StatusUnsorted) || first["sort"].(float64) != 10 || first["color"] != "#c1c1c1" {
+		t.Fatalf("pipeline sort/color: %q", w.Body.String())
+	}
 	if w := post(fmt.Sprintf("action=delete_mapping&id=%d", int64(id)), ""); w.Code != 200 || decode(t, w)["data"] != true {
 		t.Fatalf("delete: %d %q", w.Code, w.Body.String())
 	}

@@ -282,10 +282,10 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 		return nil, err
 	}
 	out := make([]web.Pipeline, 0, len(ps))
-	for i, p := range ps {
-		wp := web.Pipeline{ID: p.ID, Name: p.Name, Sort: i, Statuses: []web.PipelineStatus{}}
+	for _, p := range ps {
+		wp := web.Pipeline{ID: p.ID, Name: p.Name, Sort: p.Sort, Color: p.Color, Statuses: []web.PipelineStatus{}}
 		for _, s := range p.Statuses {
-			wp.Statuses = append(wp.Statuses, web.PipelineStatus{ID: s.ID, Name: s.Name, Sort: s.Sort})
+			wp.Statuses = append(wp.Statuses, web.PipelineStatus{ID: s.ID, Name: s.Name, Sort: s.Sort, Color: s.Color})
 		}
 		out = append(out, wp)
 	}

@@ -35,12 +35,14 @@ type MappingBackend interface {
 	Pipelines(ctx context.Context) ([]Pipeline, error)
 }
 
-// Pipeline is an amoCRM pipeline as the mapping API shows it.
+// Pipeline is an amoCRM pipeline as the mapping API shows it (the PHP
+// version's shape: every key present; amoCRM gives pipelines no color,
+// so theirs is "").
 type Pipeline struct {
 	ID       int64            `json:"id"`
 	Name     string           `json:"name"`
 	Sort     int              `json:"sort"`
-	Color    string           `json:"color,omitempty"`
+	Color    string           `json:"color"`
 	Statuses []PipelineStatus `json:"statuses"`
 }
 
@@ -49,7 +51,7 @@ type PipelineStatus struct {
 	ID    int64  `json:"id"`
 	Name  string `json:"name"`
 	Sort  int    `json:"sort"`
-	Color string `json:"color,omitempty"`
+	Color string `json:"color"`
 }
 
 // maxJSONBody bounds a posted mapping; a real one is under 200 bytes.

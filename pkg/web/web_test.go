@@ -342,3 +342,38 @@ func TestKaspiValues_RealStatesAndStatuses(t *testing.T) {
 		t.Error("an invented value is listed")
 	}
 }
+
+// fixedPipelines answers get_amo_pipelines with ps as amoCRM listed them.
+type fixedPipelines struct {
+	MappingBackend
+	ps []Pipeline
+}
+
+func (f fixedPipelines) Pipelines(context.Context) ([]Pipeline, error) { return f.ps, nil }
+
+// get_amo_pipelines answers [{id, name, sort, color, statuses: [{id,
+// name, sort, color}]}], pipelines and statuses sorted by sort then id,
+// every key present as in the PHP version.
+func TestMapping_PipelinesSortedBySortThenID(t *testing.T) {
+	ps := []Pipeline{
+		{ID: 30, Name: "C", Sort: 2, Statuses: []PipelineStatus{}},
+		{ID: 20, Name: "B", Sort: 1, Statuses: []PipelineStatus{
+			{ID: 143, Name: "Lost", Sort: 11000, Color: "#D5D8DB"},
+			{ID: 7, Name: "New", Sort: 20, Color: "#99ccff"},
+			{ID: 5, Name: "Incoming", Sort: 20, Color: "#c1c1c1"},
+		}},
+		{ID: 10, Name: "A", Sort: 2, Statuses: []PipelineStatus{}},
+	}
+	h := &Mapping{Secret: secret, Backend: fixedPipelines{ps: ps}}
+	w := do(h, "GET", "/?action=get_amo_pipelines", nil, "X-API-Secret", secret)
+	want := `{"data":[` +
+		`{"id":20,"name":"B","sort":1,"color":"","statuses":[` +
+		`{"id":5,"name":"Incoming","sort":20,"color":"#c1c1c1"},` +
+		`{"id":7,"name":"New","sort":20,"color":"#99ccff"},` +
+		`{"id":143,"name":"Lost","sort":11000,"color":"#D5D8DB"}]},` +
+		`{"id":10,"name":"A","sort":2,"color":"","statuses":[]},` +
+		`{"id":30,"name":"C","sort":2,"color":"","statuses":[]}],"success":true}` + "\n"
+	if w.Code != 200 || w.Body.String() != want {
+		t.Fatalf("got %d\n%s\nwant\n%s", w.Code, w.Body.String(), want)
+	}
+}
