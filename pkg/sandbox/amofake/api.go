@@ -256,6 +256,29 @@ func readObject(w http.ResponseWriter, r *http.Request) (*item, bool) {
 	return it, true
 }
 
+// readItems reads a PATCH body: an object for PATCH /{entity}/{single}
+// (its id taken from the path) or, when single is 0, a batch.
+func readItems(w http.ResponseWriter, r *http.Request, single int64) ([]*item, bool) {
+	if single == 0 {
+		return readBatch(w, r)
+	}
+	it, ok := readObject(w, r)
+	if !ok {
+		return nil, false
+	}
+	it.obj["id"] = jsonNumber(single)
+	return []*item{it}, true
+}
+
+// writeSaved answers a batch POST or PATCH: the saved items under
+// _embedded.{key}, with the collection's own link.
+func writeSaved(w http.ResponseWriter, r *http.Request, path, key string, out []any) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_links":    map[string]any{"self": href(r, path)},
+		"_embedded": map[string]any{key: out},
+	})
+}
+
 // rejectInvalid answers 400 validation-errors when any item failed; then
 // nothing of the batch is applied.
 func rejectInvalid(w http.ResponseWriter, items []*item) bool {

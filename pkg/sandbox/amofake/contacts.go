@@ -20,16 +20,8 @@ var (
 func jsonNumber(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 
 type contactChange struct {
+	ownedChange
 	name, first, last *string
-	resp              *int64
-	createdBy         *int64
-	updatedBy         *int64
-	createdAt         *int64
-	updatedAt         *int64
-	fields            []fieldChange
-	tagsAdd, tagsDel  []string
-	tagsSet           []string
-	setTags           bool
 }
 
 // checkContact validates one contact item. Caller holds mu.
@@ -47,34 +39,7 @@ func (s *Server) checkContact(it *item, update bool) contactChange {
 			*dst = &v
 		}
 	}
-	if n, ok := optInt(o, "responsible_user_id", c); ok {
-		if s.userKnown(n) {
-			ch.resp = &n
-		} else {
-			c.add(codeNotSupported, "responsible_user_id")
-		}
-	}
-	for key, dst := range map[string]**int64{"created_by": &ch.createdBy, "updated_by": &ch.updatedBy} {
-		if n, ok := optInt(o, key, c); ok {
-			if n == 0 || s.userKnown(n) {
-				*dst = &n
-			} else {
-				c.add(codeNotSupported, key)
-			}
-		}
-	}
-	for key, dst := range map[string]**int64{"created_at": &ch.createdAt, "updated_at": &ch.updatedAt} {
-		if n, ok := optInt(o, key, c); ok {
-			*dst = &n
-		}
-	}
-	ch.fields = s.parseFields("contacts", o["custom_fields_values"], c)
-	if raw, has := o["tags_to_add"]; has {
-		ch.tagsAdd = s.parseTags(raw, "tags_to_add", c)
-	}
-	if raw, has := o["tags_to_delete"]; has {
-		ch.tagsDel = s.parseTags(raw, "tags_to_delete", c)
-	}
+	ch.ownedChange = s.checkOwned(o, "contacts", c)
 	if raw, has := o["_embedded"]; has {
 		emb, ok := raw.(map[string]any)
 		if !ok {
@@ -82,10 +47,7 @@ func (s *Server) checkContact(it *item, update bool) contactChange {
 			return ch
 		}
 		checkKeys(emb, contactEmbeddedKeys, "_embedded.", c)
-		if rawTags, has := emb["tags"]; has {
-			ch.tagsSet = s.parseTags(rawTags, "_embedded.tags", c)
-			ch.setTags = true
-		}
+		s.checkEmbeddedTags(emb, &ch.ownedChange, c)
 		if rawCompanies, has := emb["companies"]; has {
 			if arr, ok := rawCompanies.([]any); ok {
 				for i := range arr {
@@ -100,7 +62,6 @@ func (s *Server) checkContact(it *item, update bool) contactChange {
 }
 
 func (s *Server) applyContact(ct *contact, ch contactChange) {
-	now := s.now().Unix()
 	if ch.first != nil {
 		ct.FirstName = *ch.first
 	}
@@ -112,35 +73,10 @@ func (s *Server) applyContact(ct *contact, ch contactChange) {
 	} else if ch.first != nil || ch.last != nil {
 		ct.Name = strings.TrimSpace(ct.FirstName + " " + ct.LastName)
 	}
-	if ch.resp != nil {
-		ct.ResponsibleUserID = *ch.resp
-	}
-	if ch.createdBy != nil {
-		ct.createdBy = *ch.createdBy
-	}
-	if ch.updatedBy != nil {
-		ct.updatedBy = *ch.updatedBy
-	}
-	if ch.createdAt != nil {
-		ct.CreatedAt = *ch.createdAt
-	}
-	ct.UpdatedAt = now
-	if ch.updatedAt != nil {
-		ct.UpdatedAt = *ch.updatedAt
-	}
-	ct.Fields = applyFields(ct.Fields, ch.fields)
-	if ch.setTags {
-		ct.Tags = nil
-	}
-	for _, t := range append(ch.tagsSet, ch.tagsAdd...) {
-		s.tagID(t)
-		if !containsStr(ct.Tags, t) {
-			ct.Tags = append(ct.Tags, t)
-		}
-	}
-	for _, t := range ch.tagsDel {
-		ct.Tags = removeStr(ct.Tags, t)
-	}
+	s.applyOwned(ch.ownedChange, ownedFields{
+		resp: &ct.ResponsibleUserID, createdBy: &ct.createdBy, updatedBy: &ct.updatedBy,
+		createdAt: &ct.CreatedAt, updatedAt: &ct.UpdatedAt, fields: &ct.Fields, tags: &ct.Tags,
+	})
 }
 
 func (s *Server) createContacts(w http.ResponseWriter, r *http.Request) {
@@ -168,26 +104,13 @@ func (s *Server) createContacts(w http.ResponseWriter, r *http.Request) {
 			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", ct.ID))},
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, "/api/v4/contacts")},
-		"_embedded": map[string]any{"contacts": out},
-	})
+	writeSaved(w, r, "/api/v4/contacts", "contacts", out)
 }
 
 func (s *Server) patchContacts(w http.ResponseWriter, r *http.Request, single int64) {
-	var items []*item
-	if single != 0 {
-		it, ok := readObject(w, r)
-		if !ok {
-			return
-		}
-		it.obj["id"] = jsonNumber(single)
-		items = []*item{it}
-	} else {
-		var ok bool
-		if items, ok = readBatch(w, r); !ok {
-			return
-		}
+	items, ok := readItems(w, r, single)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,10 +150,7 @@ func (s *Server) patchContacts(w http.ResponseWriter, r *http.Request, single in
 		writeJSON(w, http.StatusOK, out[0])
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, "/api/v4/contacts")},
-		"_embedded": map[string]any{"contacts": out},
-	})
+	writeSaved(w, r, "/api/v4/contacts", "contacts", out)
 }
 
 func (s *Server) renderContact(r *http.Request, ct *contact, with map[string]bool) map[string]any {

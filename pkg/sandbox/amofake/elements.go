@@ -82,10 +82,7 @@ func (s *Server) createElements(w http.ResponseWriter, r *http.Request, cid int6
 		s.elements[e.ID] = e
 		out[i] = s.renderElement(r, e, it.reqID)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, fmt.Sprintf("/api/v4/catalogs/%d/elements", cid))},
-		"_embedded": map[string]any{"elements": out},
-	})
+	writeSaved(w, r, fmt.Sprintf("/api/v4/catalogs/%d/elements", cid), "elements", out)
 }
 
 func (s *Server) patchElements(w http.ResponseWriter, r *http.Request, cid int64) {
@@ -122,10 +119,7 @@ func (s *Server) patchElements(w http.ResponseWriter, r *http.Request, cid int64
 		e.Fields = applyFields(e.Fields, changes[i].fields)
 		out[i] = s.renderElement(r, e, it.reqID)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, fmt.Sprintf("/api/v4/catalogs/%d/elements", cid))},
-		"_embedded": map[string]any{"elements": out},
-	})
+	writeSaved(w, r, fmt.Sprintf("/api/v4/catalogs/%d/elements", cid), "elements", out)
 }
 
 // listElements is GET /api/v4/catalogs/{id}/elements (query over name and

@@ -25,18 +25,10 @@ type leadChange struct {
 	name             *string
 	price            *int64
 	pipeline, status int64 // resolved; 0 = unchanged
-	resp             *int64
 	lossReason       *int64
-	createdBy        *int64
-	updatedBy        *int64
-	createdAt        *int64
-	updatedAt        *int64
 	closedAt         *int64
-	fields           []fieldChange
-	tagsAdd, tagsDel []string
-	tagsSet          []string
-	setTags          bool
 	contacts         []int64 // main first
+	ownedChange
 }
 
 // checkLead validates one lead item; cur is the stored lead on PATCH (nil
@@ -61,27 +53,10 @@ func (s *Server) checkLead(it *item, cur *lead, update bool) leadChange {
 			c.add(codeInvalidType, "price")
 		}
 	}
-	for key, dst := range map[string]**int64{"created_at": &ch.createdAt, "updated_at": &ch.updatedAt, "closed_at": &ch.closedAt} {
-		if n, ok := optInt(o, key, c); ok {
-			*dst = &n
-		}
+	if n, ok := optInt(o, "closed_at", c); ok {
+		ch.closedAt = &n
 	}
-	if n, ok := optInt(o, "responsible_user_id", c); ok {
-		if s.userKnown(n) {
-			ch.resp = &n
-		} else {
-			c.add(codeNotSupported, "responsible_user_id")
-		}
-	}
-	for key, dst := range map[string]**int64{"created_by": &ch.createdBy, "updated_by": &ch.updatedBy} {
-		if n, ok := optInt(o, key, c); ok {
-			if n == 0 || s.userKnown(n) {
-				*dst = &n
-			} else {
-				c.add(codeNotSupported, key)
-			}
-		}
-	}
+	ch.ownedChange = s.checkOwned(o, "leads", c)
 	if n, ok := optInt(o, "loss_reason_id", c); ok {
 		if _, known := s.lossReasons[n]; known {
 			ch.lossReason = &n
@@ -90,13 +65,6 @@ func (s *Server) checkLead(it *item, cur *lead, update bool) leadChange {
 		}
 	}
 	s.resolveStatus(o, cur, &ch, c)
-	ch.fields = s.parseFields("leads", o["custom_fields_values"], c)
-	if raw, has := o["tags_to_add"]; has {
-		ch.tagsAdd = s.parseTags(raw, "tags_to_add", c)
-	}
-	if raw, has := o["tags_to_delete"]; has {
-		ch.tagsDel = s.parseTags(raw, "tags_to_delete", c)
-	}
 	if raw, has := o["_embedded"]; has {
 		emb, ok := raw.(map[string]any)
 		if !ok {
@@ -104,10 +72,7 @@ func (s *Server) checkLead(it *item, cur *lead, update bool) leadChange {
 			return ch
 		}
 		checkKeys(emb, leadEmbeddedKeys, "_embedded.", c)
-		if rawTags, has := emb["tags"]; has {
-			ch.tagsSet = s.parseTags(rawTags, "_embedded.tags", c)
-			ch.setTags = true
-		}
+		s.checkEmbeddedTags(emb, &ch.ownedChange, c)
 		if rawContacts, has := emb["contacts"]; has {
 			ch.contacts = s.parseLinkedContacts(rawContacts, c)
 		}
@@ -269,41 +234,16 @@ func (s *Server) applyLead(l *lead, ch leadChange) {
 		}
 		l.PipelineID, l.StatusID = ch.pipeline, ch.status
 	}
-	if ch.resp != nil {
-		l.ResponsibleUserID = *ch.resp
-	}
 	if ch.lossReason != nil {
 		l.LossReasonID = *ch.lossReason
-	}
-	if ch.createdBy != nil {
-		l.createdBy = *ch.createdBy
-	}
-	if ch.updatedBy != nil {
-		l.updatedBy = *ch.updatedBy
-	}
-	if ch.createdAt != nil {
-		l.CreatedAt = *ch.createdAt
-	}
-	l.UpdatedAt = now
-	if ch.updatedAt != nil {
-		l.UpdatedAt = *ch.updatedAt
 	}
 	if ch.closedAt != nil {
 		l.ClosedAt = *ch.closedAt
 	}
-	l.Fields = applyFields(l.Fields, ch.fields)
-	if ch.setTags {
-		l.Tags = nil
-	}
-	for _, t := range append(ch.tagsSet, ch.tagsAdd...) {
-		s.tagID(t)
-		if !containsStr(l.Tags, t) {
-			l.Tags = append(l.Tags, t)
-		}
-	}
-	for _, t := range ch.tagsDel {
-		l.Tags = removeStr(l.Tags, t)
-	}
+	s.applyOwned(ch.ownedChange, ownedFields{
+		resp: &l.ResponsibleUserID, createdBy: &l.createdBy, updatedBy: &l.updatedBy,
+		createdAt: &l.CreatedAt, updatedAt: &l.UpdatedAt, fields: &l.Fields, tags: &l.Tags,
+	})
 	for i, cid := range ch.contacts {
 		l.ContactIDs = removeID(l.ContactIDs, cid)
 		if i == 0 {
@@ -361,28 +301,15 @@ func (s *Server) createLeads(w http.ResponseWriter, r *http.Request) {
 			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", l.ID))},
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, "/api/v4/leads")},
-		"_embedded": map[string]any{"leads": out},
-	})
+	writeSaved(w, r, "/api/v4/leads", "leads", out)
 }
 
 // patchLeads is PATCH /api/v4/leads (array, each with id) or
 // PATCH /api/v4/leads/{id} (object).
 func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request, single int64) {
-	var items []*item
-	if single != 0 {
-		it, ok := readObject(w, r)
-		if !ok {
-			return
-		}
-		it.obj["id"] = jsonNumber(single)
-		items = []*item{it}
-	} else {
-		var ok bool
-		if items, ok = readBatch(w, r); !ok {
-			return
-		}
+	items, ok := readItems(w, r, single)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -424,10 +351,7 @@ func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request, single int64
 		writeJSON(w, http.StatusOK, out[0])
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, "/api/v4/leads")},
-		"_embedded": map[string]any{"leads": out},
-	})
+	writeSaved(w, r, "/api/v4/leads", "leads", out)
 }
 
 func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[string]any {

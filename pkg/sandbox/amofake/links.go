@@ -332,10 +332,7 @@ func (s *Server) postNotes(w http.ResponseWriter, r *http.Request, leadID int64)
 			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d/notes/%d", n.LeadID, n.ID))},
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"_links":    map[string]any{"self": href(r, "/api/v4/leads/notes")},
-		"_embedded": map[string]any{"notes": out},
-	})
+	writeSaved(w, r, "/api/v4/leads/notes", "notes", out)
 }
 
 // getLeadNotes is GET /api/v4/leads/{id}/notes (paged; 204 when none).
