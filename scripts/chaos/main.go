@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -186,25 +187,45 @@ func (c *chaos) report(name, what string, start time.Time, v verdict) {
 func (c *chaos) kill9(ctx context.Context, w *world) (string, error) {
 	n := 120
 	if c.o.short {
-		n = 30
+		n = 40
 	}
 	w.addOrders(n)
-	killed, finished := 0, 0
+	killed, finished, onCreate := 0, 0, 0
 	for round := 1; round <= c.o.rounds; round++ {
 		if round%5 == 0 {
 			w.addOrders(5)
 		}
-		delay := time.Duration(50+c.rnd.IntN(2950)) * time.Millisecond
 		started := time.Now()
+		seen := len(w.sb.Amo.Requests())
 		cmd, out, errb, err := w.start(ctx, w.trees[0], "fetch_new")
 		if err != nil {
 			return "", err
 		}
-		timer := time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+		// Odd rounds kill at a random moment; even rounds kill the moment
+		// amoCRM has answered a create (the answer in flight or just
+		// read, its ids not yet stored), each create endpoint in turn.
+		how := ""
+		stopWatch := make(chan struct{})
+		var timer *time.Timer
+		if round%2 == 1 {
+			delay := time.Duration(50+c.rnd.IntN(2950)) * time.Millisecond
+			how = "after " + delay.String()
+			timer = time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+		} else {
+			ep := createEndpoints[(round/2)%len(createEndpoints)]
+			how = "on a create of " + ep.name
+			go killOnCreate(w, cmd, seen, ep.path, stopWatch)
+		}
 		r := finish(cmd, out, errb, started)
-		timer.Stop()
+		close(stopWatch)
+		if timer != nil {
+			timer.Stop()
+		}
 		if r.killed {
 			killed++
+			if round%2 == 0 {
+				onCreate++
+			}
 		} else {
 			finished++
 			if r.exit != 0 {
@@ -212,12 +233,35 @@ func (c *chaos) kill9(ctx context.Context, w *world) (string, error) {
 			}
 		}
 		if c.o.verbose {
-			fmt.Fprintf(os.Stderr, "    round %d: killed after %v: %v\n", round, delay, r.killed)
+			fmt.Fprintf(os.Stderr, "    round %d: kill %s: killed %v\n", round, how, r.killed)
 		}
 	}
 	runs, err := w.drain(ctx, 12)
-	what := fmt.Sprintf("%d rounds (%d killed mid-run, %d finished first), %d clean run(s), %d orders", c.o.rounds, killed, finished, runs, len(w.codes))
+	what := fmt.Sprintf("%d rounds (%d killed mid-run, %d of them as a create was answered; %d finished first), %d clean run(s), %d orders",
+		c.o.rounds, killed, onCreate, finished, runs, len(w.codes))
 	return what, err
+}
+
+// killOnCreate kills cmd as soon as the fake amoCRM has answered a POST
+// to pattern (requests after the first `seen` of its log), or after 10 s.
+func killOnCreate(w *world, cmd *exec.Cmd, seen int, pattern string, stop <-chan struct{}) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-stop:
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+		reqs := w.sb.Amo.Requests()
+		for _, r := range reqs[min(seen, len(reqs)):] {
+			if ok, _ := path.Match(pattern, r.Path); ok && r.Method == "POST" {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				return
+			}
+		}
+		seen = len(reqs)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
 }
 
 // createEndpoints are the amoCRM endpoints the sync creates through.
