@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kaspi-amocrm/pkg/app/apptest"
 )
 
 func TestRun_HelpWorksWithoutEnv(t *testing.T) {
@@ -48,43 +50,12 @@ func TestRun_CreatesStorageAndLogs(t *testing.T) {
 // still makes it exit non-zero, its checklist names the key, and no
 // secret is printed; --status, which needs a working .env, exits 2.
 func TestRun_BadEnvFailsNamingTheKey(t *testing.T) {
-	code, out, errOut := runBadEnv(t, badEnv)
+	code, out, errOut := apptest.RunWithEnv(t, run, apptest.BadEnv)
 	if code == 0 || !strings.Contains(out, "AMO_MAX_RPS") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	code, _, errOut = runBadEnv(t, badEnv, "--status")
+	code, _, errOut = apptest.RunWithEnv(t, run, apptest.BadEnv, "--status")
 	if code != 2 || !strings.Contains(errOut, "AMO_MAX_RPS: ") {
 		t.Fatalf("--status: exit %d, stderr %q", code, errOut)
 	}
-}
-
-// badEnv is a .env with one malformed key among secrets that must never
-// be printed.
-const badEnv = "DB_DRIVER=sqlite\nAMO_MAX_RPS=fast\nKASPI_API_BASE=http://127.0.0.1:1\n" +
-	"KASPI_API_TOKEN=kaspi-secret-value-123\nAMO_CLIENT_SECRET=amo-secret-value-456\n" +
-	"CRON_SECRET=cron-secret-value-789abcdef0123\n"
-
-var badEnvSecrets = []string{"kaspi-secret-value-123", "amo-secret-value-456", "cron-secret-value-789abcdef0123"}
-
-// runBadEnv runs the program from a shell on an install whose .env is env.
-func runBadEnv(t *testing.T, env string, args ...string) (code int, out, errOut string) {
-	t.Helper()
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	getenv := func(k string) string {
-		if k == "APP_ROOT" {
-			return root
-		}
-		return ""
-	}
-	var o, e bytes.Buffer
-	code = run(args, getenv, &o, &e)
-	for _, s := range badEnvSecrets {
-		if strings.Contains(o.String()+e.String(), s) {
-			t.Fatalf("a secret value was printed: %q %q", o.String(), e.String())
-		}
-	}
-	return code, o.String(), e.String()
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kaspi-amocrm/pkg/app/apptest"
 )
 
 func TestRun_HelpWorksWithoutEnv(t *testing.T) {
@@ -47,7 +49,7 @@ func TestRun_CreatesStorageAndLogs(t *testing.T) {
 
 // A bad .env exits 2 with one line naming the key, and prints no secret.
 func TestRun_BadEnvExitsTwoNamingTheKey(t *testing.T) {
-	code, _, errOut := runBadEnv(t, badEnv)
+	code, _, errOut := apptest.RunWithEnv(t, run, apptest.BadEnv)
 	if code != 2 || !strings.Contains(errOut, "AMO_MAX_RPS: ") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -56,41 +58,10 @@ func TestRun_BadEnvExitsTwoNamingTheKey(t *testing.T) {
 // A key only migrate needs (DB_DRIVER), found missing once the request
 // opens the database, still exits 2.
 func TestRun_MissingDBDriverExitsTwo(t *testing.T) {
-	code, _, errOut := runBadEnv(t, "CRON_SECRET=cron-secret-value-789abcdef0123\n")
+	code, _, errOut := apptest.RunWithEnv(t, run, "CRON_SECRET=cron-secret-value-789abcdef0123\n")
 	if code != 2 || !strings.Contains(errOut, "DB_DRIVER: ") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-}
-
-// badEnv is a .env with one malformed key among secrets that must never
-// be printed.
-const badEnv = "DB_DRIVER=sqlite\nAMO_MAX_RPS=fast\nKASPI_API_BASE=http://127.0.0.1:1\n" +
-	"KASPI_API_TOKEN=kaspi-secret-value-123\nAMO_CLIENT_SECRET=amo-secret-value-456\n" +
-	"CRON_SECRET=cron-secret-value-789abcdef0123\n"
-
-var badEnvSecrets = []string{"kaspi-secret-value-123", "amo-secret-value-456", "cron-secret-value-789abcdef0123"}
-
-// runBadEnv runs the program from a shell on an install whose .env is env.
-func runBadEnv(t *testing.T, env string, args ...string) (code int, out, errOut string) {
-	t.Helper()
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	getenv := func(k string) string {
-		if k == "APP_ROOT" {
-			return root
-		}
-		return ""
-	}
-	var o, e bytes.Buffer
-	code = run(args, getenv, &o, &e)
-	for _, s := range badEnvSecrets {
-		if strings.Contains(o.String()+e.String(), s) {
-			t.Fatalf("a secret value was printed: %q %q", o.String(), e.String())
-		}
-	}
-	return code, o.String(), e.String()
 }
 
 // Under a web server the same bad .env answers Status 500 with the same
@@ -101,7 +72,7 @@ func TestRun_BadEnvUnderCGIAnswers500(t *testing.T) {
 		os.Exit(run(nil, os.Getenv, os.Stdout, os.Stderr))
 	}
 	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(badEnv), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(apptest.BadEnv), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRun_BadEnvUnderCGIAnswers500$")
@@ -114,7 +85,7 @@ func TestRun_BadEnvUnderCGIAnswers500(t *testing.T) {
 	if !strings.HasPrefix(string(out), "Status: 500") || !strings.Contains(string(out), "\r\n\r\nAMO_MAX_RPS: ") {
 		t.Fatalf("answer %q", out)
 	}
-	for _, s := range badEnvSecrets {
+	for _, s := range apptest.BadEnvSecrets {
 		if strings.Contains(string(out), s) {
 			t.Fatal("a secret value was answered")
 		}

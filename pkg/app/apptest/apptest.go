@@ -200,3 +200,39 @@ func (s *Site) AssertNoSecretInLogs() {
 		}
 	}
 }
+
+// BadEnv is a .env with one malformed key (AMO_MAX_RPS) among secrets
+// that must never be printed (BadEnvSecrets).
+const BadEnv = "DB_DRIVER=sqlite\nAMO_MAX_RPS=fast\nKASPI_API_BASE=http://127.0.0.1:1\n" +
+	"KASPI_API_TOKEN=kaspi-secret-value-123\nAMO_CLIENT_SECRET=amo-secret-value-456\n" +
+	"CRON_SECRET=cron-secret-value-789abcdef0123\n"
+
+// BadEnvSecrets are the secret values of BadEnv.
+var BadEnvSecrets = []string{"kaspi-secret-value-123", "amo-secret-value-456", "cron-secret-value-789abcdef0123"}
+
+// Main is a program's run function: arguments, environment, output.
+type Main func(args []string, getenv func(string) string, stdout, stderr io.Writer) int
+
+// RunWithEnv runs a program from a shell on an install whose .env is env,
+// and fails the test when its output holds a value of BadEnvSecrets.
+func RunWithEnv(t *testing.T, run Main, env string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "APP_ROOT" {
+			return root
+		}
+		return ""
+	}
+	var o, e bytes.Buffer
+	code = run(args, getenv, &o, &e)
+	for _, s := range BadEnvSecrets {
+		if strings.Contains(o.String()+e.String(), s) {
+			t.Fatalf("a secret value was printed: %q %q", o.String(), e.String())
+		}
+	}
+	return code, o.String(), e.String()
+}
