@@ -4,15 +4,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"kaspi-amocrm/pkg/app"
-	"kaspi-amocrm/pkg/web"
 )
 
 const usage = `Usage: migrate.cgi?token=CRON_SECRET   (in a browser / в браузере)
@@ -31,15 +26,5 @@ func main() {
 // run serves the request as CGI or FastCGI when a web server started the
 // program; from a shell the arguments become the query (no token needed).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	h := app.MigrateHandler(app.Options{Getenv: getenv})
-	if app.ServedByWeb(getenv) {
-		return web.Serve(h)
-	}
-	if app.WantsHelp(args) {
-		fmt.Fprint(stdout, usage)
-		return app.ExitOK
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return web.ServeCLI(ctx, h, args, os.Stdin, stdout, stderr)
+	return app.ServeEndpoint(app.MigrateHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

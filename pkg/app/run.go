@@ -1,10 +1,15 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/signal"
 	"syscall"
+
+	"kaspi-amocrm/pkg/web"
 )
 
 // Exit codes shared by every program.
@@ -50,4 +55,21 @@ func Stub(name string, getenv func(string) string, stderr io.Writer) int {
 		p.Ensure()
 	}
 	return NotImplemented(name, stderr)
+}
+
+// ServeEndpoint is the whole run of a .cgi program: it serves h as CGI or
+// FastCGI when a web server started it; from a shell it prints usage for
+// --help, or turns the arguments into one trusted request (no token) and
+// exits like the other programs (0 done, 2 bad .env, 1 failed).
+func ServeEndpoint(h http.Handler, usage string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if ServedByWeb(getenv) {
+		return web.Serve(h)
+	}
+	if WantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return ExitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return web.ServeCLI(ctx, h, args, os.Stdin, stdout, stderr)
 }
