@@ -147,6 +147,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set("X-Request-Id", newRequestID())
 	fault := s.admit(rec, r)
+	if fault != nil && fault.Kind == FaultGhostDrop {
+		// The client sees the dropped connection at once, maybe before
+		// this handler returns: log first, so that whoever reads the log
+		// right after the error finds the request.
+		s.record(r, 0, fault, arrived)
+		s.serveWithFault(rec, r, fault)
+		return
+	}
 	if rec.status == 0 {
 		s.serveWithFault(rec, r, fault)
 	}
