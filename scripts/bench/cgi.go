@@ -287,3 +287,51 @@ func fcgiLen(b *bytes.Buffer, n int) {
 	binary.BigEndian.PutUint32(x[:], uint32(n)|1<<31)
 	b.Write(x[:])
 }
+
+// apacheLatency runs scripts/e2e-apache, which installs the built tree
+// under a real Apache (as CGI and as FastCGI), checks it, and times
+// cron.cgi?task=status; it returns the two medians it prints.
+func apacheLatency(ctx context.Context, n int) (cgi, fcgi string, err error) {
+	if os.Geteuid() != 0 {
+		return "", "", errors.New("scripts/e2e-apache needs root (Apache workers run as www-data)")
+	}
+	if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+		return "", "", errors.New("apache2 is not installed (scripts/e2e-apache installs it: run it once)")
+	}
+	mod, err := moduleDir()
+	if err != nil {
+		return "", "", err
+	}
+	script := filepath.Join(mod, "scripts", "e2e-apache")
+	if _, err := os.Stat(script); err != nil {
+		return "", "", err
+	}
+	cmd := exec.CommandContext(ctx, script)
+	cmd.Dir = mod
+	cmd.Env = append(os.Environ(), fmt.Sprintf("E2E_LATENCY_N=%d", n))
+	out, runErr := cmd.CombinedOutput()
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "CGI:"); ok {
+			cgi = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "FastCGI:"); ok {
+			fcgi = strings.TrimSpace(v)
+		}
+	}
+	if runErr != nil {
+		return cgi, fcgi, fmt.Errorf("scripts/e2e-apache: %v: %s", runErr, firstLines(lastLines(string(out), 5)))
+	}
+	if cgi == "" || fcgi == "" {
+		return "", "", errors.New("scripts/e2e-apache printed no latency lines")
+	}
+	return cgi, fcgi, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

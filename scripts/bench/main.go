@@ -42,6 +42,7 @@ type options struct {
 	verbose  bool
 	noCGI    bool
 	cgiOnly  bool
+	apache   bool
 	profile  bool
 }
 
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&o.cgiN, "cgi-n", 100, "cron.cgi calls to time")
 	flag.BoolVar(&o.noCGI, "no-cgi", false, "skip the cron.cgi latency")
 	flag.BoolVar(&o.cgiOnly, "cgi-only", false, "measure only the cron.cgi latency")
+	flag.BoolVar(&o.apache, "apache", true, "full form: also time cron.cgi under Apache (CGI and FastCGI) through scripts/e2e-apache (root, apache2)")
 	flag.BoolVar(&o.verbose, "v", false, "print every run's summary line")
 	flag.BoolVar(&o.profile, "profile", false, "print amoCRM requests per endpoint")
 	flag.Parse()
@@ -400,6 +402,17 @@ func (b *bench) cgi(ctx context.Context) error {
 		return err
 	}
 	b.row("FastCGI (resident process, unix socket)", fmt.Sprintf("%.1f ms (p90 %.1f ms)", ms(f.median), ms(f.p90)), "", nil)
+	if b.o.short || !b.o.apache {
+		return nil
+	}
+	cgi, fcgi, err := apacheLatency(ctx, b.o.cgiN)
+	if err != nil {
+		b.notes = append(b.notes, "cron.cgi under Apache not measured: "+err.Error())
+		return nil
+	}
+	b.section(fmt.Sprintf("cron.cgi?task=status latency under Apache, median of %d (scripts/e2e-apache: SQLite, HTTP over loopback)", b.o.cgiN))
+	b.row("Apache, CGI (mod_cgid)", cgi, "", nil)
+	b.row("Apache, FastCGI (mod_fcgid)", fcgi, "", nil)
 	return nil
 }
 
