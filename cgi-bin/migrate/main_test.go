@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,41 +10,9 @@ import (
 	"kaspi-amocrm/pkg/app/apptest"
 )
 
-func TestRun_HelpWorksWithoutEnv(t *testing.T) {
-	root := t.TempDir()
-	getenv := func(k string) string {
-		if k == "APP_ROOT" {
-			return root
-		}
-		return ""
-	}
-	for _, arg := range []string{"--help", "-h"} {
-		var out, errb bytes.Buffer
-		if code := run([]string{arg}, getenv, &out, &errb); code != 0 {
-			t.Errorf("%s: exit %d, stderr %q", arg, code, errb.String())
-		}
-		if !strings.Contains(out.String(), "migrate") || !strings.Contains(out.String(), "Usage:") {
-			t.Errorf("%s: usage does not name the program: %q", arg, out.String())
-		}
-	}
-}
+func TestRun_HelpWorksWithoutEnv(t *testing.T) { apptest.CheckHelp(t, run, "migrate") }
 
-func TestRun_CreatesStorageAndLogs(t *testing.T) {
-	root := t.TempDir()
-	getenv := func(k string) string {
-		if k == "APP_ROOT" {
-			return root
-		}
-		return ""
-	}
-	var out, errb bytes.Buffer
-	run(nil, getenv, &out, &errb)
-	for _, d := range []string{"storage", "logs"} {
-		if _, err := os.Stat(filepath.Join(root, d)); err != nil {
-			t.Errorf("%s not created: %v", d, err)
-		}
-	}
-}
+func TestRun_CreatesStorageAndLogs(t *testing.T) { apptest.CheckCreatesFolders(t, run) }
 
 // A bad .env exits 2 with one line naming the key, and prints no secret.
 func TestRun_BadEnvExitsTwoNamingTheKey(t *testing.T) {

@@ -236,3 +236,43 @@ func RunWithEnv(t *testing.T, run Main, env string, args ...string) (code int, s
 	}
 	return code, o.String(), e.String()
 }
+
+// rootEnv is a process environment naming only the app root.
+func rootEnv(root string) func(string) string {
+	return func(k string) string {
+		if k == "APP_ROOT" {
+			return root
+		}
+		return ""
+	}
+}
+
+// CheckHelp asserts that --help and -h exit 0 and print a usage naming the
+// program, on an install that has no .env at all.
+func CheckHelp(t *testing.T, run Main, name string) {
+	t.Helper()
+	getenv := rootEnv(t.TempDir())
+	for _, arg := range []string{"--help", "-h"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{arg}, getenv, &out, &errb); code != 0 {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, errb.String())
+		}
+		if !strings.Contains(out.String(), name) || !strings.Contains(out.String(), "Usage:") {
+			t.Errorf("%s: usage does not name %s: %q", arg, name, out.String())
+		}
+	}
+}
+
+// CheckCreatesFolders asserts that a run creates storage/ and logs/ under
+// the app root, whatever else it then fails on.
+func CheckCreatesFolders(t *testing.T, run Main, args ...string) {
+	t.Helper()
+	root := t.TempDir()
+	var out, errb bytes.Buffer
+	run(args, rootEnv(root), &out, &errb)
+	for _, d := range []string{"storage", "logs"} {
+		if _, err := os.Stat(filepath.Join(root, d)); err != nil {
+			t.Errorf("%s not created: %v", d, err)
+		}
+	}
+}
