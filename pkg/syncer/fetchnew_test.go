@@ -590,3 +590,32 @@ func TestFetchNew_UnknownFieldIdFromEnvIsLeftOutNotRejectingEveryDeal(t *testing
 		}
 	})
 }
+
+// A batch of orders with more new SKUs than one amoCRM batch holds creates
+// them in full batches of 50, not one request per product.
+func TestFetchNew_ManyNewProductsAreCreatedInBatchesOfFifty(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		for i := 0; i < 30; i++ {
+			code := fmt.Sprintf("5000007%02d", i)
+			var lines []domain.Line
+			for j := 0; j < 4; j++ {
+				sku := fmt.Sprintf("SKU-%s-%d", code, j)
+				lines = append(lines, domain.Line{SKU: sku, Name: "Товар " + sku, Quantity: 1, BasePrice: 1000})
+			}
+			e.add(e.order(code, time.Hour, fmt.Sprintf("70112345%02d", i), lines...))
+		}
+		e.fetch()
+		if n := len(e.amo.Elements()); n != 120 {
+			t.Fatalf("%d catalog elements, want 120", n)
+		}
+		creates := 0
+		for _, r := range e.amo.Requests() {
+			if r.Method == "POST" && strings.HasSuffix(r.Path, "/elements") {
+				creates++
+			}
+		}
+		if creates != 3 {
+			t.Fatalf("%d element create requests for 120 new products, want 3 (50+50+20)", creates)
+		}
+	})
+}

@@ -1013,6 +1013,20 @@ type createResult struct {
 // Only a fatal error is returned.
 func (r *run) createKeyed(ctx context.Context, keys []string, create func([]string) (map[string]int64, error)) (createResult, error) {
 	res := createResult{ids: map[string]int64{}, rejected: map[string]string{}, postponed: map[string]error{}, plain: map[string]bool{}}
+	if len(keys) > domain.MaxBatch {
+		// amoCRM refuses a batch over the limit without naming an item;
+		// sent whole, it would fall back to one request per item.
+		for len(keys) > 0 {
+			n := min(len(keys), domain.MaxBatch)
+			chunk, err := r.createKeyed(ctx, keys[:n], create)
+			merge(res, chunk)
+			if err != nil {
+				return res, err
+			}
+			keys = keys[n:]
+		}
+		return res, nil
+	}
 	pending := keys
 	for round := 0; len(pending) > 0 && round < 3; round++ {
 		ids, err := create(pending)
