@@ -101,7 +101,7 @@ func NewLimiter(storageDir string, rps float64) *ratelimit.Limiter {
 	if storageDir != "" {
 		path = filepath.Join(storageDir, rateStateName)
 	}
-	return ratelimit.New(path, rps)
+	return ratelimit.NewUnder(path, rps, MaxRPS)
 }
 
 // Client talks to one amoCRM account. It is safe for concurrent use.

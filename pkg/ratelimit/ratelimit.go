@@ -43,13 +43,37 @@ type Limiter struct {
 
 // New returns a limiter at rps requests per second whose state is kept in
 // path (created when missing; its directory must exist). rps <= 0 means 1.
+// A server counting any 1-second window never sees more than rps.
 func New(path string, rps float64) *Limiter {
 	if rps <= 0 {
 		rps = 1
 	}
+	return newLimiter(path, time.Duration((float64(time.Second)+float64(slack))/rps))
+}
+
+// NewUnder returns a limiter paced at rps whose server allows ceiling
+// requests in any 1-second window. The slack is needed only where the pace
+// would reach the ceiling: at 6 per second under a ceiling of 7 the
+// requests are spaced exactly 1/6 s apart, at 7 under 7 a little wider.
+func NewUnder(path string, rps, ceiling float64) *Limiter {
+	if rps <= 0 {
+		rps = 1
+	}
+	if ceiling > 0 && rps > ceiling {
+		rps = ceiling
+	}
+	if ceiling <= 0 {
+		ceiling = rps
+	}
+	interval := max(time.Duration(float64(time.Second)/rps),
+		time.Duration((float64(time.Second)+float64(slack))/ceiling))
+	return newLimiter(path, interval)
+}
+
+func newLimiter(path string, interval time.Duration) *Limiter {
 	l := &Limiter{
 		path:     path,
-		interval: time.Duration((float64(time.Second) + float64(slack)) / rps),
+		interval: interval,
 		sem:      make(chan struct{}, 1),
 		pauseCh:  make(chan struct{}),
 		now:      time.Now,

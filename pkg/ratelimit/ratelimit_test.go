@@ -161,3 +161,27 @@ func TestReadState_TornFileIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// Under a ceiling of 7 a pace of 6 needs no slack (exactly 1/6 s apart),
+// while a pace at the ceiling is widened so that no 1-second window can
+// hold an eighth request.
+func TestNewUnder_SlackOnlyAtTheCeiling(t *testing.T) {
+	if got, want := NewUnder("", 6, 7).Interval(), time.Second/6; got != want {
+		t.Errorf("6 under 7: interval %v, want %v", got, want)
+	}
+	if got := NewUnder("", 7, 7).Interval(); got <= time.Second/7 {
+		t.Errorf("7 under 7: interval %v, want wider than %v", got, time.Second/7)
+	}
+	if got := NewUnder("", 9, 7).Interval(); got <= time.Second/7 {
+		t.Errorf("a pace over the ceiling must be held under it: interval %v", got)
+	}
+}
+
+// Forty goroutines at 6 per second under a ceiling of 7 never put more than
+// 7 requests in any second.
+func TestNewUnder_FortyGoroutinesStayUnderTheCeiling(t *testing.T) {
+	ts := fire(t, 40, NewUnder("", 6, 7))
+	if n := maxInWindow(ts, time.Second); n > 7 {
+		t.Fatalf("%d requests in one second, ceiling 7", n)
+	}
+}
