@@ -69,7 +69,7 @@ func main() {
 			o.orders = 100
 		}
 	}
-	// The shape: 1,000 orders, ~600 phones (100 known to amoCRM),
+	// The target workload: 1,000 orders, ~600 phones (100 known to amoCRM),
 	// ~150 SKUs; reconcile with 300 open orders, 30 of them changing.
 	o.phones = o.orders * 6 / 10
 	o.existing = o.orders / 10
