@@ -86,13 +86,13 @@ func TestTryAcquire_ReleaseFreesTheDatabaseLock(t *testing.T) {
 	}
 }
 
-// TestHelperProcess is the child of the cross-process tests: it takes the
-// lock in RUNLOCK_CHILD_DIR, prints "locked" or "busy", and holds the lock
-// until its stdin closes.
-func TestHelperProcess(t *testing.T) {
+// TestMain doubles as the child of the cross-process tests: with
+// RUNLOCK_CHILD_DIR set it takes the lock there, prints "locked" or "busy",
+// and holds the lock until its stdin closes, instead of running the tests.
+func TestMain(m *testing.M) {
 	dir := os.Getenv("RUNLOCK_CHILD_DIR")
 	if dir == "" {
-		t.Skip("only runs as a child process")
+		os.Exit(m.Run())
 	}
 	release, ok, err := TryAcquire(context.Background(), dir, nil)
 	switch {
@@ -110,7 +110,7 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func child(t *testing.T, dir string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "RUNLOCK_CHILD_DIR="+dir)
 	return cmd
 }
