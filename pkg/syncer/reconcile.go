@@ -84,7 +84,37 @@ func (r *run) reconcile(ctx context.Context) error {
 	if err := r.processDue(ctx, true); err != nil {
 		return err
 	}
+	if err := r.placeNewDeals(ctx); err != nil {
+		return err
+	}
 	return r.dropSnapshots(ctx)
+}
+
+// placeNewDeals moves the deals this run created to the stage the status
+// map gives their order. A late order found by the sweep may already be
+// accepted or delivered; left in AMO_STATUS_ID it would wait ten minutes
+// for the next reconcile to be placed.
+func (r *run) placeNewDeals(ctx context.Context) error {
+	if len(r.statusMap) == 0 || len(r.seen) == 0 || r.cfg.DryRun {
+		return nil
+	}
+	recs, err := r.ledger.Records(ctx, sortedKeys(r.seen))
+	if err != nil {
+		return lerr("read new deals", err)
+	}
+	changes := map[string]*change{}
+	for code, rec := range recs {
+		if rec.Step != domain.StepDone || rec.LeadID == 0 || rec.AmoStatusID != 0 || !rec.Tracked || rec.Order == nil {
+			continue
+		}
+		if c := r.assess(rec, *rec.Order); c.target != 0 {
+			changes[code] = c
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	return r.applyChanges(ctx, changes)
 }
 
 // loadStatusMap merges AMO_STATUS_MAP over the database's active

@@ -222,6 +222,36 @@ func TestReconcile_OrderAppearingThreeHoursAfterItsCreationGetsItsDeal(t *testin
 	})
 }
 
+// A late order that Kaspi already shows as accepted gets its deal and is
+// placed in its mapped stage by the same reconcile, with no change note.
+func TestReconcile_DealItCreatesIsPlacedInTheMappedStageAtOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.StatusMap = map[string]int64{"DELIVERY": amofake.StatusConfirmed}
+		late := e.order("700000065", 0, "7011234567")
+		late.State, late.Status = domain.StateDelivery, domain.StatusAcceptedByMerchant
+		e.add(late)
+		if err := e.kf.SetVisibleAt(late.Code, e.clock.Now().Add(4*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		e.fetch()
+		e.clock.Advance(4*time.Hour + time.Minute)
+		s := e.reconcile()
+		l := e.lead(late.Code)
+		if s.Created != 1 || s.Moved != 1 || l.StatusID != amofake.StatusConfirmed || l.PipelineID != amofake.PipelineID {
+			t.Fatalf("%s; deal in status %d, want %d", s, l.StatusID, amofake.StatusConfirmed)
+		}
+		for _, n := range e.amo.Notes() {
+			if strings.HasPrefix(n.Text, "Kaspi: статус изменён") {
+				t.Fatalf("a placement is not a change: %q", n.Text)
+			}
+		}
+		e.clock.Advance(10 * time.Minute)
+		if s := e.reconcile(); s.Moved != 0 || s.AmoRequests != 0 {
+			t.Fatalf("the next reconcile moved it again: %s", s)
+		}
+	})
+}
+
 func TestReconcile_RetriesAnOrderThatFailed(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.add(e.order("700000071", time.Hour, "7011234567"))
