@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ func buildCGITree(ctx context.Context) (*cgiTree, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &cgiTree{root: root, exe: filepath.Join(root, "cgi-bin", "cron.cgi"), secret: randomHex(16)}
+	t := &cgiTree{root: root, exe: filepath.Join(root, "cgi-bin", "cron.cgi"), secret: rand.Text()}
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", t.exe, "./cgi-bin/cron")
 	build.Dir = mod
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -19,6 +19,7 @@ import (
 	"kaspi-amocrm/pkg/sandbox/amofake"
 	"kaspi-amocrm/pkg/sandbox/kaspifake"
 	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/store/storetest"
 	"kaspi-amocrm/pkg/syncer"
 )
 
@@ -31,7 +32,7 @@ type shop struct {
 	dir     string
 	storage string
 	db      store.Config
-	drop    func()
+	drop    func() error
 	kf      *kaspifake.Server
 	amo     *amofake.Server
 	servers []*httptest.Server
@@ -51,7 +52,7 @@ func newShop(ctx context.Context, o options, fakeRPS int, maxRPS float64) (*shop
 	if err := os.MkdirAll(s.storage, 0o750); err != nil {
 		return nil, err
 	}
-	s.db, s.drop, err = newDatabase(ctx, o.driver, s.storage)
+	s.db, s.drop, err = storetest.NewDatabase(ctx, o.driver, s.storage, "ka_bench_")
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -104,7 +105,9 @@ func (s *shop) close() {
 		srv.Close()
 	}
 	if s.drop != nil {
-		s.drop()
+		if err := s.drop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 	os.RemoveAll(s.dir)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"kaspi-amocrm/pkg/sandbox/amofake"
 	"kaspi-amocrm/pkg/sandbox/orders"
 	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/store/storetest"
 )
 
 // world is one shop for one scenario: the sandbox (fake Kaspi and amoCRM
@@ -28,7 +30,7 @@ type world struct {
 	dir   string
 	sb    *sandbox.Sandbox
 	db    store.Config
-	drop  func()
+	drop  func() error
 	trees []string // app roots; trees[0] is the main one
 	wave  int
 	codes []string // codes of the orders that must become deals
@@ -46,7 +48,7 @@ func (c *chaos) newWorld(ctx context.Context, name string) (*world, error) {
 		return nil, err
 	}
 	w.sb = sb
-	w.db, w.drop, err = newDatabase(ctx, c.o.driver, dir)
+	w.db, w.drop, err = storetest.NewDatabase(ctx, c.o.driver, dir, "ka_chaos_")
 	if err != nil {
 		w.close()
 		return nil, err
@@ -65,7 +67,9 @@ func (w *world) close() {
 		cancel()
 	}
 	if w.drop != nil {
-		w.drop()
+		if err := w.drop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 }
 
@@ -92,7 +96,7 @@ func (w *world) addTree(name string) (string, error) {
 			w.db.Driver, w.db.Host, w.db.Port, w.db.Name, w.db.User, w.db.Pass)
 	}
 	env.WriteString(w.sb.EnvLines())
-	env.WriteString("AMO_MAX_RPS=6\nRUN_TIME_BUDGET_SECONDS=50\nKASPI_LOOKBACK_MINUTES=180\nCRON_SECRET=" + randomHex(16) + "\n")
+	env.WriteString("AMO_MAX_RPS=6\nRUN_TIME_BUDGET_SECONDS=50\nKASPI_LOOKBACK_MINUTES=180\nCRON_SECRET=" + rand.Text() + "\n")
 	if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env.String()), 0o600); err != nil {
 		return "", err
 	}

@@ -8,18 +8,10 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net"
-	"net/url"
+	"errors"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"kaspi-amocrm/pkg/store"
 )
@@ -83,82 +75,20 @@ func OpenConfig(t testing.TB, cfg store.Config) *store.DB {
 // that opens it with store.Open. Both go away when the test ends.
 func OpenEmpty(t testing.TB, driver string) (*sql.DB, store.Config) {
 	t.Helper()
-	ctx := context.Background()
-	switch driver {
-	case store.DriverSQLite:
-		cfg := store.Config{Driver: store.DriverSQLite, SQLitePath: filepath.Join(t.TempDir(), "test.sqlite")}
-		s := OpenConfig(t, cfg)
-		return s.SQL(), cfg
-	case store.DriverMySQL:
-		dsn := os.Getenv(EnvMySQL)
-		if dsn == "" {
-			t.Skipf("%s is not set", EnvMySQL)
-		}
-		mc, err := mysql.ParseDSN(dsn)
-		if err != nil {
-			t.Fatalf("%s: %v", EnvMySQL, err)
-		}
-		host, port, _ := net.SplitHostPort(mc.Addr)
-		if mc.Net == "unix" {
-			host, port = mc.Addr, ""
-		}
-		cfg := store.Config{Driver: store.DriverMySQL, Host: host, Port: port, User: mc.User, Pass: mc.Passwd}
-		name := "ka_test_" + randomSuffix()
-		admin := OpenConfig(t, cfg).SQL()
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-			t.Fatalf("create database: %v", err)
-		}
-		cfg.Name = name
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name); err != nil {
-				t.Errorf("drop database %s: %v", name, err)
-			}
-		})
-		s := OpenConfig(t, cfg)
-		return s.SQL(), cfg
-	case store.DriverPgSQL:
-		dsn := os.Getenv(EnvPgSQL)
-		if dsn == "" {
-			t.Skipf("%s is not set", EnvPgSQL)
-		}
-		u, err := url.Parse(dsn)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			t.Fatalf("%s: want postgres://user[:pass]@host:port/db, got an unusable value", EnvPgSQL)
-		}
-		pass, _ := u.User.Password()
-		cfg := store.Config{Driver: store.DriverPgSQL, Host: u.Hostname(), Port: u.Port(), User: u.User.Username(),
-			Pass: pass, Name: strings.TrimPrefix(u.Path, "/")}
-		if cfg.Name == "" {
-			cfg.Name = "postgres"
-		}
-		name := "ka_test_" + randomSuffix()
-		admin := OpenConfig(t, cfg).SQL()
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			t.Fatalf("create database: %v", err)
-		}
-		cfg.Name = name
-		// Registered before the store's own cleanup, so it runs after it
-		// (cleanups run last-in first-out): the database is idle by then.
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name); err != nil {
-				t.Errorf("drop database %s: %v", name, err)
-			}
-		})
-		s := OpenConfig(t, cfg)
-		return s.SQL(), cfg
+	cfg, drop, err := CreateDatabase(context.Background(), driver, t.TempDir(), "ka_test_")
+	if errors.Is(err, ErrNoServer) {
+		t.Skip(err)
 	}
-	t.Fatalf("unknown driver %q", driver)
-	return nil, store.Config{}
-}
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return hex.EncodeToString(b)
+	// Registered before the store's own cleanup, so it runs after it
+	// (cleanups run last-in first-out): the database is idle by then.
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	s := OpenConfig(t, cfg)
+	return s.SQL(), cfg
 }
