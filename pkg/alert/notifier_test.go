@@ -4,28 +4,17 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"kaspi-amocrm/pkg/status"
 	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/store/storetest"
 )
 
-func openSettings(t *testing.T) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "alerts.sqlite")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+// openSettings returns a fresh, migrated SQLite store.
+func openSettings(t *testing.T) *store.DB { return storetest.Open(t, store.DriverSQLite) }
 
 func failingReport(at time.Time) status.Report {
 	runs := []status.RunInfo{

@@ -2,7 +2,6 @@ package status_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,22 +9,11 @@ import (
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/status"
 	"kaspi-amocrm/pkg/store"
+	"kaspi-amocrm/pkg/store/storetest"
 )
 
-// openStore returns a migrated SQLite store in a temp dir.
-func openStore(t *testing.T) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "test.sqlite")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+// openStore returns a fresh, migrated SQLite store.
+func openStore(t *testing.T) *store.DB { return storetest.Open(t, store.DriverSQLite) }
 
 func TestCollect_ReadsEverySectionFromTheStore(t *testing.T) {
 	ctx := context.Background()
