@@ -692,35 +692,17 @@ func (d dialect) migrationDriver(ctx context.Context, cfg Config) (drv database.
 		if err != nil {
 			return nil, nil, err
 		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		m, err := migratemysql.WithConnection(ctx, conn, &migratemysql.Config{DatabaseName: cfg.Name})
-		if err != nil {
-			conn.Close()
-			db.Close()
-			return nil, nil, err
-		}
-		return m, func() { m.Close(); db.Close() }, nil
+		return onOwnConn(ctx, db, func(conn *sql.Conn) (database.Driver, error) {
+			return migratemysql.WithConnection(ctx, conn, &migratemysql.Config{DatabaseName: cfg.Name})
+		})
 	case DriverPgSQL:
 		db, err := openPg(ctx, cfg)
 		if err != nil {
 			return nil, nil, err
 		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		m, err := migratepg.WithConnection(ctx, conn, &migratepg.Config{DatabaseName: cfg.Name})
-		if err != nil {
-			conn.Close()
-			db.Close()
-			return nil, nil, err
-		}
-		return m, func() { m.Close(); db.Close() }, nil
+		return onOwnConn(ctx, db, func(conn *sql.Conn) (database.Driver, error) {
+			return migratepg.WithConnection(ctx, conn, &migratepg.Config{DatabaseName: cfg.Name})
+		})
 	default:
 		// golang-migrate's SQLite driver closes the *sql.DB it is given,
 		// so it gets a pool of its own on the same file.
@@ -735,6 +717,23 @@ func (d dialect) migrationDriver(ctx context.Context, cfg Config) (drv database.
 		}
 		return m, func() { m.Close() }, nil
 	}
+}
+
+// onOwnConn hands golang-migrate a connection of db's own (its lock and
+// session settings stay on it); closing the driver and db releases both.
+func onOwnConn(ctx context.Context, db *sql.DB, wrap func(*sql.Conn) (database.Driver, error)) (database.Driver, func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	m, err := wrap(conn)
+	if err != nil {
+		conn.Close()
+		db.Close()
+		return nil, nil, err
+	}
+	return m, func() { m.Close(); db.Close() }, nil
 }
 
 // migrationsTableExists and the version query read golang-migrate's table
