@@ -581,3 +581,63 @@ func (s *Server) pipelineOfStatus(statusID int64) int64 {
 	}
 	return 0
 }
+
+// patchSpec describes one entity for patchEntities.
+type patchSpec[E any, C any] struct {
+	entity   string                     // contacts, leads
+	notFound string                     // the 404 title of PATCH /{entity}/{id}
+	live     func(id int64) (E, bool)   // the entity, and whether it exists undeleted
+	check    func(it *item, target E) C // validates an item against its target
+	apply    func(target E, ch C) (id, updatedAt int64)
+}
+
+// patchEntities is PATCH /api/v4/{entity} (array, each with id) or
+// PATCH /api/v4/{entity}/{id} (object): every item must name a live
+// entity, nothing is applied unless every item passes, and the answer
+// lists id, updated_at and request_id.
+func patchEntities[E any, C any](s *Server, w http.ResponseWriter, r *http.Request, single int64, spec patchSpec[E, C]) {
+	items, ok := readItems(w, r, single)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets := make([]E, len(items))
+	found := make([]bool, len(items))
+	changes := make([]C, len(items))
+	for i, it := range items {
+		rawID, has := it.obj["id"]
+		id, isInt := asInt(rawID)
+		target, live := spec.live(id)
+		switch {
+		case !has:
+			it.chk.add(codeNotBlank, "id")
+		case !isInt || !live:
+			it.chk.add(codeNotSupported, "id")
+		}
+		if live {
+			targets[i], found[i] = target, true
+		}
+		changes[i] = spec.check(it, targets[i])
+	}
+	if single != 0 && !found[0] {
+		problem(w, http.StatusNotFound, spec.notFound)
+		return
+	}
+	if rejectInvalid(w, items) {
+		return
+	}
+	out := make([]any, len(items))
+	for i, it := range items {
+		id, updated := spec.apply(targets[i], changes[i])
+		out[i] = map[string]any{
+			"id": id, "updated_at": updated, "request_id": it.reqID,
+			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/%s/%d", spec.entity, id))},
+		}
+	}
+	if single != 0 {
+		writeJSON(w, http.StatusOK, out[0])
+		return
+	}
+	writeSaved(w, r, "/api/v4/"+spec.entity, spec.entity, out)
+}

@@ -108,49 +108,18 @@ func (s *Server) createContacts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchContacts(w http.ResponseWriter, r *http.Request, single int64) {
-	items, ok := readItems(w, r, single)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	targets := make([]*contact, len(items))
-	changes := make([]contactChange, len(items))
-	for i, it := range items {
-		rawID, has := it.obj["id"]
-		id, ok := asInt(rawID)
-		ct := s.contacts[id]
-		switch {
-		case !has:
-			it.chk.add(codeNotBlank, "id")
-		case !ok || ct == nil || ct.deleted:
-			it.chk.add(codeNotSupported, "id")
-			ct = nil
-		}
-		targets[i] = ct
-		changes[i] = s.checkContact(it, true)
-	}
-	if single != 0 && targets[0] == nil {
-		problem(w, http.StatusNotFound, "Contact not found")
-		return
-	}
-	if rejectInvalid(w, items) {
-		return
-	}
-	out := make([]any, len(items))
-	for i, it := range items {
-		ct := targets[i]
-		s.applyContact(ct, changes[i])
-		out[i] = map[string]any{
-			"id": ct.ID, "updated_at": ct.UpdatedAt, "request_id": it.reqID,
-			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/contacts/%d", ct.ID))},
-		}
-	}
-	if single != 0 {
-		writeJSON(w, http.StatusOK, out[0])
-		return
-	}
-	writeSaved(w, r, "/api/v4/contacts", "contacts", out)
+	patchEntities(s, w, r, single, patchSpec[*contact, contactChange]{
+		entity: "contacts", notFound: "Contact not found",
+		live: func(id int64) (*contact, bool) {
+			ct := s.contacts[id]
+			return ct, ct != nil && !ct.deleted
+		},
+		check: func(it *item, _ *contact) contactChange { return s.checkContact(it, true) },
+		apply: func(ct *contact, ch contactChange) (int64, int64) {
+			s.applyContact(ct, ch)
+			return ct.ID, ct.UpdatedAt
+		},
+	})
 }
 
 func (s *Server) renderContact(r *http.Request, ct *contact, with map[string]bool) map[string]any {

@@ -307,51 +307,18 @@ func (s *Server) createLeads(w http.ResponseWriter, r *http.Request) {
 // patchLeads is PATCH /api/v4/leads (array, each with id) or
 // PATCH /api/v4/leads/{id} (object).
 func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request, single int64) {
-	items, ok := readItems(w, r, single)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	targets := make([]*lead, len(items))
-	changes := make([]leadChange, len(items))
-	for i, it := range items {
-		rawID, has := it.obj["id"]
-		id, ok := asInt(rawID)
-		l := s.leads[id]
-		switch {
-		case !has:
-			it.chk.add(codeNotBlank, "id")
-		case !ok || l == nil || l.deleted:
-			it.chk.add(codeNotSupported, "id")
-		}
-		if l != nil && l.deleted {
-			l = nil
-		}
-		targets[i] = l
-		changes[i] = s.checkLead(it, l, true)
-	}
-	if single != 0 && targets[0] == nil {
-		problem(w, http.StatusNotFound, "Lead not found")
-		return
-	}
-	if rejectInvalid(w, items) {
-		return
-	}
-	out := make([]any, len(items))
-	for i, it := range items {
-		l := targets[i]
-		s.applyLead(l, changes[i])
-		out[i] = map[string]any{
-			"id": l.ID, "updated_at": l.UpdatedAt, "request_id": it.reqID,
-			"_links": map[string]any{"self": href(r, fmt.Sprintf("/api/v4/leads/%d", l.ID))},
-		}
-	}
-	if single != 0 {
-		writeJSON(w, http.StatusOK, out[0])
-		return
-	}
-	writeSaved(w, r, "/api/v4/leads", "leads", out)
+	patchEntities(s, w, r, single, patchSpec[*lead, leadChange]{
+		entity: "leads", notFound: "Lead not found",
+		live: func(id int64) (*lead, bool) {
+			l := s.leads[id]
+			return l, l != nil && !l.deleted
+		},
+		check: func(it *item, l *lead) leadChange { return s.checkLead(it, l, true) },
+		apply: func(l *lead, ch leadChange) (int64, int64) {
+			s.applyLead(l, ch)
+			return l.ID, l.UpdatedAt
+		},
+	})
 }
 
 func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[string]any {
