@@ -56,6 +56,7 @@ type Order struct {
 	IsKaspiDelivery    bool    `json:"isKaspiDelivery,omitempty"`
 	DeliveryCost       float64 `json:"deliveryCost,omitempty"`
 	PickupPointID      string  `json:"pickupPointId,omitempty"`
+	Assembled          bool    `json:"assembled,omitempty"` // Kaspi Delivery: ASSEMBLE was accepted
 	Waybill            string  `json:"waybill,omitempty"`
 	WaybillNumber      string  `json:"waybillNumber,omitempty"`
 	CancellationReason string  `json:"cancellationReason,omitempty"`

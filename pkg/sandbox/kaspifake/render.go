@@ -248,7 +248,7 @@ func (s *Server) orderResource(o domain.Order, withEntries bool) orderResource {
 	a.PickupPointID = o.PickupPointID
 	a.State = o.State
 	a.Status = o.Status
-	a.Assembled = o.Waybill != ""
+	a.Assembled = o.Assembled || o.Waybill != ""
 	if o.IsKaspiDelivery {
 		a.KaspiDelivery = &kaspiDelivery{
 			Waybill: nullable(o.Waybill), WaybillNumber: nullable(o.WaybillNumber),

@@ -29,6 +29,7 @@ const (
 	EndpointList    Endpoint = "list"    // GET /orders
 	EndpointOrder   Endpoint = "order"   // GET /orders/{id}
 	EndpointEntries Endpoint = "entries" // GET /orders/{id}/entries
+	EndpointAction  Endpoint = "action"  // POST /orders (status changes)
 	EndpointOther   Endpoint = "other"   // anything else
 	// EndpointAny in Fail matches every endpoint.
 	EndpointAny Endpoint = "*"
@@ -45,6 +46,10 @@ type Options struct {
 	// IgnoreInclude makes lists ignore include[orders]=entries, as older
 	// API versions did, so clients must load lines from /entries.
 	IgnoreInclude bool
+	// WaybillDelay is how long (by the fake's clock) after an accepted
+	// ASSEMBLE the Kaspi Delivery waybill appears; Kaspi makes it
+	// asynchronously. 0 means DefaultWaybillDelay, negative means at once.
+	WaybillDelay time.Duration
 }
 
 // Request is one logged request.
@@ -67,6 +72,7 @@ type Server struct {
 	seed     int64
 	relLinks bool
 	noInc    bool
+	waybill  time.Duration
 
 	mu       sync.Mutex
 	orders   map[string]*order // by API id
@@ -79,6 +85,14 @@ type Server struct {
 type order struct {
 	o         domain.Order
 	visibleAt time.Time
+	// waybillAt is when an assembled Kaspi Delivery order gets its waybill.
+	waybillAt time.Time
+	// sentCode is the code last sent to the buyer for completion ("" when
+	// none was requested); codeTries counts wrong codes since.
+	sentCode  string
+	codeTries int
+	codesSent int
+	parcels   int // numberOfSpace of the accepted ASSEMBLE
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -91,12 +105,19 @@ func New(opts Options) *Server {
 		seed:     opts.Seed,
 		relLinks: opts.RelativeLinks,
 		noInc:    opts.IgnoreInclude,
+		waybill:  opts.WaybillDelay,
 		orders:   map[string]*order{},
 		byCode:   map[string]string{},
 		faults:   map[Endpoint][]Fault{},
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	switch {
+	case s.waybill == 0:
+		s.waybill = DefaultWaybillDelay
+	case s.waybill < 0:
+		s.waybill = 0
 	}
 	return s
 }
@@ -136,6 +157,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonError(rw, http.StatusUnauthorized, "Unauthorized", "invalid or missing X-Auth-Token")
 		return
 	}
+	if ep == EndpointAction {
+		s.serveAction(rw, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		jsonError(rw, http.StatusMethodNotAllowed, "Method not allowed", r.Method+" is not supported by this fake")
 		return
@@ -162,6 +187,9 @@ func route(r *http.Request) (Endpoint, string) {
 	}
 	switch len(parts) {
 	case 1:
+		if r.Method == http.MethodPost {
+			return EndpointAction, ""
+		}
 		return EndpointList, ""
 	case 2, 3:
 		id, err := url.PathUnescape(parts[1])
@@ -261,6 +289,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var match []domain.Order
 	for _, so := range s.orders {
+		so.settle(now)
 		o := so.o
 		if !so.visible(now) {
 			continue
@@ -327,6 +356,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, ep Endpoint, id string) {
 	so, ok := s.orders[id]
 	var o domain.Order
 	if ok && so.visible(s.now()) {
+		so.settle(s.now())
 		o = cloneOrder(so.o)
 	} else {
 		ok = false

@@ -115,6 +115,7 @@ func (s *Server) Order(code string) (domain.Order, bool) {
 	if err != nil {
 		return domain.Order{}, false
 	}
+	so.settle(s.now())
 	return cloneOrder(so.o), true
 }
 
