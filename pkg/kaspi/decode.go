@@ -125,6 +125,7 @@ type orderAttributes struct {
 	PickupPointID       str      `json:"pickupPointId"`
 	CancellationReason  str      `json:"cancellationReason"`
 	PreOrder            flag     `json:"preOrder"`
+	Assembled           flag     `json:"assembled"`
 	DeliveryAddress     *address `json:"deliveryAddress"`
 	KaspiDelivery       *struct {
 		Waybill       str `json:"waybill"`
@@ -261,6 +262,7 @@ func decodeOrder(r resource) (domain.Order, bool) {
 		PickupPointID:      string(a.PickupPointID),
 		CancellationReason: string(a.CancellationReason),
 		PreOrder:           bool(a.PreOrder),
+		Assembled:          bool(a.Assembled),
 	}
 	if kd := a.KaspiDelivery; kd != nil {
 		o.Waybill, o.WaybillNumber = string(kd.Waybill), string(kd.WaybillNumber)
