@@ -628,4 +628,6 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 			t.Fatalf("token %+v", tok)
 		}
 	})
+
+	runActions(t, open)
 }
