@@ -49,6 +49,10 @@ func (e *APIError) Unwrap() []error {
 	return errs
 }
 
+// KaspiTitle is Kaspi's own reason (errors[0].title), for the notes a
+// refusal writes.
+func (e *APIError) KaspiTitle() string { return e.Title }
+
 // Retryable reports whether the same request may succeed if sent again.
 func (e *APIError) Retryable() bool { return errors.Is(e.Kind, domain.ErrTransient) }
 

@@ -42,6 +42,10 @@ type Config struct {
 	// RefreshLimit bounds those lookups per run (50 when 0).
 	RefreshEvery time.Duration
 	RefreshLimit int
+
+	// AutoAccept (KASPI_AUTO_ACCEPT) accepts in Kaspi every order waiting
+	// for the merchant once its deal is complete.
+	AutoAccept bool
 }
 
 // Defaults the config leaves to us.
@@ -69,6 +73,10 @@ type Deps struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Out    io.Writer // progress, dry-run and set-aside lines for the operator
+	// Actions and Writer are needed when Kaspi actions are configured
+	// (AutoAccept): the action ledger and the Kaspi client that writes.
+	Actions domain.KaspiActions
+	Writer  domain.OrderWriter
 }
 
 // RequestCounter is implemented by API clients that count the HTTP
@@ -80,18 +88,20 @@ type RequestCounter interface {
 
 // Summary is the outcome of one run.
 type Summary struct {
-	Task        string
-	Found       int // orders new to the ledger
-	Created     int // deals created (or adopted after an ambiguous create)
-	Pending     int // orders still on their way to a deal (incl. waiting for a retry)
-	Failed      int // orders set aside by this run
-	Quarantined int // orders in quarantine
-	Moved       int // reconcile: deals moved to another status
-	Notes       int // reconcile: change notes written
-	Refreshed   int // reconcile: open orders looked up by code
-	AmoRequests int64
-	KaspiReqs   int64
-	Seconds     float64
+	Task         string
+	Found        int // orders new to the ledger
+	Created      int // deals created (or adopted after an ambiguous create)
+	Pending      int // orders still on their way to a deal (incl. waiting for a retry)
+	Failed       int // orders set aside by this run
+	Quarantined  int // orders in quarantine
+	Moved        int // reconcile: deals moved to another status
+	Notes        int // reconcile: change notes written
+	Refreshed    int // reconcile: open orders looked up by code
+	Accepted     int // orders accepted in Kaspi (KASPI_AUTO_ACCEPT)
+	KaspiRefused int // Kaspi actions Kaspi refused
+	AmoRequests  int64
+	KaspiReqs    int64
+	Seconds      float64
 }
 
 // String is the run's one summary line.
@@ -100,6 +110,9 @@ func (s Summary) String() string {
 		s.Task, s.Found, s.Created, s.Pending, s.Failed, s.Quarantined)
 	if s.Task == "reconcile" {
 		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
+	}
+	if s.Accepted > 0 || s.KaspiRefused > 0 {
+		line += fmt.Sprintf(", accepted in Kaspi %d, refused by Kaspi %d", s.Accepted, s.KaspiRefused)
 	}
 	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
 }

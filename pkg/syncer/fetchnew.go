@@ -51,6 +51,9 @@ func (r *run) fetchNew(ctx context.Context) error {
 	if err := r.processDue(ctx, false); err != nil {
 		return err
 	}
+	if err := r.autoAccept(ctx); err != nil {
+		return err
+	}
 	return r.dropSnapshots(ctx)
 }
 

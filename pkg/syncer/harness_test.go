@@ -148,7 +148,7 @@ func (e *env) deps() syncer.Deps {
 	if e.tick > 0 {
 		now = func() time.Time { e.clock.Advance(e.tick); return e.clock.Now() }
 	}
-	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Now: now, Out: &e.out,
+	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Actions: e.db, Writer: e.kc, Now: now, Out: &e.out,
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 

@@ -32,7 +32,8 @@ type change struct {
 	target        int64 // amoCRM status to move the deal to, 0 = stay
 	adopted       bool  // first sight of a row adopted from the PHP version
 	mapped        int64
-	refused       int64 // the status amoCRM refused to move the deal to: reported once, not retried
+	refused       int64  // the status amoCRM refused to move the deal to: reported once, not retried
+	actionNote    string // our own Kaspi action caused the change: this note stands in for the change note
 }
 
 // needsAmo reports whether the change needs an amoCRM request.
@@ -85,6 +86,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		return err
 	}
 	if err := r.placeNewDeals(ctx); err != nil {
+		return err
+	}
+	if err := r.autoAccept(ctx); err != nil {
 		return err
 	}
 	return r.dropSnapshots(ctx)
@@ -439,6 +443,9 @@ func (r *run) liveChanges(ctx context.Context, batch []*change, gone map[string]
 // changeNotes writes the change notes of one batch.
 func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map[string]bool) error {
 	note := func(c *change) domain.Note {
+		if c.actionNote != "" {
+			return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code, Text: c.actionNote}
+		}
 		return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code,
 			Text: ChangeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)}
 	}

@@ -18,10 +18,13 @@ type run struct {
 	ledger domain.Ledger
 	crm    *countingCRM
 	kaspi  *countingKaspi
-	log    *slog.Logger
-	out    io.Writer
-	clock  func() time.Time
-	loc    *time.Location
+	// actions and writer are set when Kaspi actions are configured.
+	actions domain.KaspiActions
+	writer  domain.OrderWriter
+	log     *slog.Logger
+	out     io.Writer
+	clock   func() time.Time
+	loc     *time.Location
 
 	start, deadline  time.Time
 	sum              Summary
@@ -45,11 +48,16 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if d.Ledger == nil || d.CRM == nil || d.Kaspi == nil {
 		return nil, fmt.Errorf("%s: ledger, amoCRM and Kaspi clients are required", task)
 	}
+	if cfg.AutoAccept && (d.Actions == nil || d.Writer == nil) {
+		return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi action ledger and writer", task)
+	}
 	r := &run{
 		cfg:        cfg,
 		ledger:     d.Ledger,
 		crm:        &countingCRM{CRM: d.CRM},
 		kaspi:      &countingKaspi{OrderSource: d.Kaspi},
+		actions:    d.Actions,
+		writer:     d.Writer,
 		log:        d.Logger,
 		out:        d.Out,
 		clock:      d.Now,
