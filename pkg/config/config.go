@@ -112,6 +112,8 @@ type Config struct {
 	KaspiImportStates []string
 	// AmoStatusMap maps a Kaspi state or status to an amoCRM status id.
 	AmoStatusMap map[string]int64
+	// KaspiAutoAccept: accept in Kaspi every new order once its deal exists.
+	KaspiAutoAccept bool
 
 	LogRetentionDays      int // 0 = keep forever
 	SnapshotRetentionDays int // 0 = keep forever
@@ -213,6 +215,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.AmoStatusMap = r.statusMap("AMO_STATUS_MAP")
 
 	c.LogRetentionDays = r.intRange("LOG_RETENTION_DAYS", DefaultLogRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
+	c.KaspiAutoAccept = r.flag("KASPI_AUTO_ACCEPT")
 	c.SnapshotRetentionDays = r.intRange("SNAPSHOT_RETENTION_DAYS", DefaultSnapshotRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
 	c.MemoryLimitMB = r.intRange("MEMORY_LIMIT_MB", 0, 0, 1<<20, "мегабайты (0 — без ограничения)")
 
@@ -289,6 +292,19 @@ func (r *reader) int64(key string, def int64, hint string) int64 {
 		return def
 	}
 	return n
+}
+
+// flag reads a 0/1 switch (empty is 0).
+func (r *reader) flag(key string) bool {
+	switch v := strings.ToLower(r.str(key)); v {
+	case "", "0", "false", "no":
+		return false
+	case "1", "true", "yes":
+		return true
+	default:
+		r.malformed(key, v, "0 (выключено) или 1 (включено)")
+		return false
+	}
 }
 
 func (r *reader) intRange(key string, def, lo, hi int, unit string) int {

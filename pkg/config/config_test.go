@@ -237,6 +237,7 @@ func TestLoad_EachMalformedKeyIsReported(t *testing.T) {
 		"KASPI_LOOKBACK_MINUTES":             "-1",
 		"KASPI_IMPORT_STATES":                "NEW,SHIPPED",
 		"AMO_STATUS_MAP":                     "COMPLETED=142",
+		"KASPI_AUTO_ACCEPT":                  "да",
 		"LOG_RETENTION_DAYS":                 "month",
 		"SNAPSHOT_RETENTION_DAYS":            "-90",
 		"MEMORY_LIMIT_MB":                    "64MB",
@@ -366,6 +367,18 @@ func TestLoad_AmoStatusMap(t *testing.T) {
 		_, err := Load(writeEnv(t, "AMO_STATUS_MAP="+bad+"\n"), nil, 0)
 		if l := configLines(t, err); len(l) != 1 || !strings.HasPrefix(l[0], "AMO_STATUS_MAP: ") {
 			t.Errorf("%s: lines %q", bad, l)
+		}
+	}
+}
+
+func TestLoad_KaspiAutoAccept(t *testing.T) {
+	for env, want := range map[string]bool{"": false, "KASPI_AUTO_ACCEPT=0\n": false, "KASPI_AUTO_ACCEPT=1\n": true, "KASPI_AUTO_ACCEPT=true\n": true} {
+		c, err := Load(writeEnv(t, env), nil, 0)
+		if err != nil {
+			t.Fatalf("%q: %v", env, err)
+		}
+		if c.KaspiAutoAccept != want {
+			t.Errorf("%q: KaspiAutoAccept = %v, want %v", env, c.KaspiAutoAccept, want)
 		}
 	}
 }

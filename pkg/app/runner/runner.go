@@ -70,6 +70,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		Lookback:                   c.KaspiLookback,
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
+		AutoAccept:                 c.KaspiAutoAccept,
 	}
 	if c.SnapshotRetentionDays > 0 {
 		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
@@ -129,7 +130,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	if out == nil {
 		out = io.Discard
 	}
-	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: Kaspi(e), Logger: e.Log, Out: out}
+	kc := Kaspi(e)
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Logger: e.Log, Out: out}
 	if name == TaskFetchNew {
 		sum, err = syncer.FetchNew(ctx, cfg, deps)
 	} else {
