@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,11 +33,21 @@ func (d dialect) migrationDir() string { return d.kind }
 
 // LatestVersion is the newest migration version this program carries.
 func (s *DB) LatestVersion() (uint, error) {
+	vs, err := s.versions()
+	if err != nil || len(vs) == 0 {
+		return 0, err
+	}
+	return vs[len(vs)-1], nil
+}
+
+// versions lists the migration versions this program carries, ascending.
+// They need not be consecutive.
+func (s *DB) versions() ([]uint, error) {
 	entries, err := fs.ReadDir(migrations.FS, s.d.migrationDir())
 	if err != nil {
-		return 0, fmt.Errorf("store: read migrations: %w", err)
+		return nil, fmt.Errorf("store: read migrations: %w", err)
 	}
-	var latest uint
+	var vs []uint
 	for _, e := range entries {
 		name := e.Name()
 		i := strings.IndexByte(name, '_')
@@ -47,11 +58,24 @@ func (s *DB) LatestVersion() (uint, error) {
 		if err != nil {
 			continue
 		}
-		if uint(v) > latest {
-			latest = uint(v)
+		vs = append(vs, uint(v))
+	}
+	slices.Sort(vs)
+	return vs, nil
+}
+
+// previousVersion is the version before v among the migrations carried
+// (database.NilVersion before the first): with gaps in the numbering it is
+// not v-1, and golang-migrate cannot be forced to a version it lacks.
+func (s *DB) previousVersion(v uint) int {
+	vs, _ := s.versions()
+	prev := database.NilVersion
+	for _, x := range vs {
+		if x < v {
+			prev = int(x)
 		}
 	}
-	return latest, nil
+	return prev
 }
 
 // SchemaStatus reads the applied migration version (0 when none) and the
@@ -180,10 +204,7 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	if err != nil || !dirty {
 		return nil
 	}
-	prev := int(v) - 1
-	if prev < 1 {
-		prev = database.NilVersion
-	}
+	prev := s.previousVersion(v)
 	if err := m.Force(prev); err != nil {
 		return fmt.Errorf("store: migrate: reset dirty version %d: %w", v, err)
 	}
@@ -212,7 +233,7 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 func (s *DB) dirtyFix(v uint) string {
 	return fmt.Sprintf("check whether migration %d (migrations/%s/%06d_*.up.sql) took effect; "+
 		"if it did, run: UPDATE %s SET dirty = %s; if it did not, run: UPDATE %s SET version = %d, dirty = %s; then run the migrations again",
-		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, int(v)-1, s.d.falseLiteral())
+		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, max(s.previousVersion(v), 0), s.d.falseLiteral())
 }
 
 func (d dialect) falseLiteral() string {
