@@ -42,6 +42,11 @@ type Config struct {
 	// RefreshLimit bounds those lookups per run (50 when 0).
 	RefreshEvery time.Duration
 	RefreshLimit int
+
+	// ContactIndexMax is AMO_CONTACT_INDEX_MAX: the phone index is built
+	// for accounts of at most this many contacts (0: no index, one search
+	// per new phone).
+	ContactIndexMax int
 }
 
 // Defaults the config leaves to us.
