@@ -71,6 +71,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
 	}
+	sc.ContactIndexMax = c.AmoContactIndexMax
 	if c.SnapshotRetentionDays > 0 {
 		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
 	}
