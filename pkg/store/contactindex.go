@@ -11,9 +11,8 @@ import (
 	"kaspi-amocrm/pkg/domain"
 )
 
-// contactIndexKey is the settings row holding the phone index's state
-// (domain.ContactIndexState as JSON).
-const contactIndexKey = "amo_contact_index"
+// contactIndexKey is the settings row holding the phone index's state.
+const contactIndexKey = domain.ContactIndexKey
 
 // indexChunk bounds the contacts written by one statement (two
 // placeholders per phone stay far under every driver's limit).
