@@ -300,3 +300,41 @@ func TestContactIndex_TooLargeAccountSearchesPerPhone(t *testing.T) {
 		}
 	})
 }
+
+// Deleted and merged-away contacts are found as without an index, when
+// amoCRM refuses the id: forgotten, then resolved again from the index.
+func TestContactIndex_DeletedAndMergedContactsResolvedAgain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.ContactIndexMax = syncer.DefaultContactIndexMax
+		e.add(e.order("650000001", time.Hour, "7011234567"), e.order("650000002", time.Hour, "7021234567"))
+		e.fetch()
+		deleted := e.lead("650000001").MainContactID()
+		merged := e.lead("650000002").MainContactID()
+		// A manager deletes one contact and merges the other into a
+		// contact of its own, which takes over the phone.
+		e.clock.Advance(time.Minute)
+		if err := e.amo.DeleteContact(deleted); err != nil {
+			t.Fatal(err)
+		}
+		survivor := e.amo.AddContact("Основной", "+7 702 123 45 67")
+		if err := e.amo.DeleteContact(merged); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Minute)
+		e.add(e.order("650000003", 30*time.Second, "7011234567"), e.order("650000004", 30*time.Second, "87021234567"))
+		e.amo.ResetStats()
+		s := e.fetch()
+		if s.Created != 2 || s.Failed != 0 {
+			t.Fatalf("summary %s\n%s", s, e.out.String())
+		}
+		if got := e.lead("650000003").MainContactID(); got == 0 || got == deleted {
+			t.Fatalf("deleted contact: %d", got)
+		}
+		if got := e.lead("650000004").MainContactID(); got != survivor {
+			t.Fatalf("merged contact: %d, want %d", got, survivor)
+		}
+		if c := e.contactCalls(); c.searches != 0 || c.creates != 1 {
+			t.Fatalf("contact requests %+v", c)
+		}
+	})
+}
