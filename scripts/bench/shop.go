@@ -158,6 +158,9 @@ func (s *shop) run(ctx context.Context, task string) (runStat, error) {
 		return st, fmt.Errorf("%s run: %v; stderr: %s", task, runErr, strings.TrimSpace(stderr.String()))
 	}
 	st.sum, st.err, st.busy = res.Summary, res.Error, res.Busy
+	if res.PeakRSSKB > 0 {
+		st.rssKB = res.PeakRSSKB
+	}
 	return st, nil
 }
 
