@@ -23,7 +23,10 @@ type variant struct {
 }
 
 var (
-	variantSearch = variant{"search per phone (AMO_CONTACT_INDEX_MAX=0, as before)", 0, 1.0, 160 * time.Second}
+	// The way before the index is measured for comparison: its request
+	// count is still held to its old target, its wall time no longer (the
+	// default way's 70 s is the target now).
+	variantSearch = variant{"search per phone (AMO_CONTACT_INDEX_MAX=0, as before)", 0, 1.0, 0}
 	variantIndex  = variant{fmt.Sprintf("phone index (AMO_CONTACT_INDEX_MAX=%d)", syncer.DefaultContactIndexMax),
 		syncer.DefaultContactIndexMax, 0.35, 70 * time.Second}
 )
