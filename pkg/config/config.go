@@ -106,10 +106,13 @@ type Config struct {
 	DefaultCountry         string // ISO 3166 alpha-2, upper case
 	CronSecret             Secret
 
-	AmoMaxRPS         int
-	RunTimeBudget     time.Duration
-	KaspiLookback     time.Duration
-	KaspiImportStates []string
+	AmoMaxRPS int
+	// AmoContactIndexMax: the phone index of the account's contacts is
+	// built for accounts of at most this many contacts (0 = no index).
+	AmoContactIndexMax int
+	RunTimeBudget      time.Duration
+	KaspiLookback      time.Duration
+	KaspiImportStates  []string
 	// AmoStatusMap maps a Kaspi state or status to an amoCRM status id.
 	AmoStatusMap map[string]int64
 	// KaspiAutoAccept: accept in Kaspi every new order once its deal exists.
@@ -130,6 +133,7 @@ const (
 	DefaultAlertTelegramAPIBase  = "https://api.telegram.org"
 	DefaultAmoMaxRPS             = 6
 	MaxAmoMaxRPS                 = 7
+	DefaultAmoContactIndexMax    = 25000
 	DefaultRunTimeBudgetSeconds  = 50
 	DefaultKaspiLookbackMinutes  = 180
 	DefaultLogRetentionDays      = 30
@@ -209,6 +213,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.CronSecret = r.secret("CRON_SECRET", need&NeedSecret != 0, "длинную случайную строку для cron.cgi и migrate.cgi")
 
 	c.AmoMaxRPS = r.intRange("AMO_MAX_RPS", DefaultAmoMaxRPS, 1, MaxAmoMaxRPS, "запросов в секунду к amoCRM (amoCRM разрешает не больше 7)")
+	c.AmoContactIndexMax = r.intRange("AMO_CONTACT_INDEX_MAX", DefaultAmoContactIndexMax, 0, 10_000_000, "контактов (0 — без индекса телефонов, поиск по каждому номеру)")
 	c.RunTimeBudget = time.Duration(r.intRange("RUN_TIME_BUDGET_SECONDS", DefaultRunTimeBudgetSeconds, 1, 3600, "секунды на один запуск")) * time.Second
 	c.KaspiLookback = time.Duration(r.intRange("KASPI_LOOKBACK_MINUTES", DefaultKaspiLookbackMinutes, 0, 14*24*60, "минуты (не больше 14 дней)")) * time.Minute
 	c.KaspiImportStates = r.states("KASPI_IMPORT_STATES")

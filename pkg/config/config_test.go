@@ -452,3 +452,22 @@ func TestLoad_ShippedExampleIsValid(t *testing.T) {
 		t.Errorf("DB = %+v", c.DB)
 	}
 }
+
+func TestLoad_AmoContactIndexMax(t *testing.T) {
+	c, err := Load(writeEnv(t, ""), nil, 0)
+	if err != nil || c.AmoContactIndexMax != DefaultAmoContactIndexMax || DefaultAmoContactIndexMax != 25000 {
+		t.Fatalf("default: %d, %v", c.AmoContactIndexMax, err)
+	}
+	for v, ok := range map[string]bool{"0": true, "1000": true, "25000": true, "-1": false, "many": false} {
+		c, err := Load(writeEnv(t, "AMO_CONTACT_INDEX_MAX="+v+"\n"), nil, 0)
+		if ok && (err != nil || fmt.Sprint(c.AmoContactIndexMax) != v) {
+			t.Errorf("AMO_CONTACT_INDEX_MAX=%s: got %d, %v", v, c.AmoContactIndexMax, err)
+		}
+		if !ok {
+			lines := configLines(t, err)
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "AMO_CONTACT_INDEX_MAX: ") || !strings.Contains(lines[0], "0 — без индекса") {
+				t.Errorf("AMO_CONTACT_INDEX_MAX=%s: lines %q", v, lines)
+			}
+		}
+	}
+}

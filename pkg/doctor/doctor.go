@@ -259,6 +259,12 @@ func checkRuns(ctx context.Context, r *Report, db Database, now time.Time, maxFe
 			Detail: "amoCRM заблокировал доступ до " + rep.Limit.BannedUntil.In(loc).Format("02.01.2006 15:04"),
 			Fix:    "Интеграция ждёт сама. Отключите другие копии интеграции; если блокировка держится — чат поддержки amoCRM."})
 	}
+	ci := Check{ID: "runs.contact_index", Title: "Поиск контактов", Mark: OK, Detail: rep.ContactIndex.Text}
+	if rep.ContactIndex.Mode == domain.IndexModeSearch {
+		ci.Mark = Warn
+		ci.Fix = "Работает и так, но каждый новый номер стоит запроса. Поддержка amoCRM может включить аккаунту фильтры API."
+	}
+	r.add(ci)
 }
 
 func oneLine(s string) string {

@@ -353,3 +353,19 @@ func TestKernelAtLeast(t *testing.T) {
 		}
 	}
 }
+
+func TestRun_SaysHowContactsAreFound(t *testing.T) {
+	in := newInstall(t)
+	db := in.openDB()
+	ctx := context.Background()
+	r := in.run()
+	if c, ok := r.Find("runs.contact_index"); !ok || c.Mark != OK || !strings.Contains(c.Detail, "ещё не построен") {
+		t.Fatalf("fresh install: %+v", c)
+	}
+	in.must(db.SetContactIndexState(ctx, domain.ContactIndexState{Complete: true, Mode: domain.IndexModeSearch}))
+	r = in.run()
+	expectFail(t, r)
+	if c, ok := r.Find("runs.contact_index"); !ok || c.Mark != Warn || !strings.Contains(c.Detail, "поиск каждого нового номера") || c.Fix == "" {
+		t.Fatalf("search mode: %+v\n%s", c, text(r))
+	}
+}

@@ -114,3 +114,32 @@ func TestCollect_FreshInstallSaysNothingRanYet(t *testing.T) {
 		}
 	}
 }
+
+func TestCollect_ContactIndexModeInOneLine(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	for _, tc := range []struct {
+		st   domain.ContactIndexState
+		mode string
+		want string
+	}{
+		{domain.ContactIndexState{}, "", "ещё не построен"},
+		{domain.ContactIndexState{NextPage: 3, Contacts: 500}, "building", "прочитано контактов 500"},
+		{domain.ContactIndexState{Complete: true, Mode: domain.IndexModeFilter}, "filter", "фильтром amoCRM"},
+		{domain.ContactIndexState{Complete: true, Mode: domain.IndexModeOrder}, "order", "фильтры API на аккаунте не включены"},
+		{domain.ContactIndexState{Complete: true, Mode: domain.IndexModeSearch}, "search", "не фильтруется и не сортируется"},
+		{domain.ContactIndexState{Mode: domain.IndexModeTooLarge}, "too_large", "больше AMO_CONTACT_INDEX_MAX"},
+	} {
+		if err := db.SetContactIndexState(ctx, tc.st); err != nil {
+			t.Fatal(err)
+		}
+		r, err := status.Collect(ctx, db, status.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := status.Text(r)
+		if r.ContactIndex.Mode != tc.mode || !strings.Contains(text, "Поиск контактов: ") || !strings.Contains(text, tc.want) {
+			t.Errorf("%+v: mode %q, text:\n%s", tc.st, r.ContactIndex.Mode, text)
+		}
+	}
+}

@@ -132,6 +132,7 @@ func Text(r Report) string {
 	default:
 		p("блокировки нет\n")
 	}
+	p("Поиск контактов: %s\n", r.ContactIndex.Text)
 
 	if len(r.Problems) > 0 {
 		p("\nНе удалось прочитать:\n")

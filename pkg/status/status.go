@@ -65,6 +65,8 @@ type Report struct {
 	Quarantined []Quarantined  `json:"quarantined"`
 	Token       TokenState     `json:"amocrm_token"`
 	Limit       LimitState     `json:"amocrm_limit"`
+	// ContactIndex is how new customers' contacts are found.
+	ContactIndex ContactIndex `json:"contact_index"`
 	// Problems lists what could not be read (the rest of the report is
 	// still filled).
 	Problems []string `json:"problems,omitempty"`
@@ -187,6 +189,12 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 			t := time.UnixMilli(ms).In(Almaty())
 			r.Watermark, r.WatermarkMs = &t, ms
 		}
+	}
+
+	if ci, err := contactIndexState(ctx, src); err != nil {
+		problem("contact index", err)
+	} else {
+		r.ContactIndex = ci
 	}
 
 	if steps, err := src.StepCounts(ctx); err != nil {

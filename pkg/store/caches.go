@@ -30,7 +30,11 @@ func (s *DB) PutContact(ctx context.Context, phone string, contactID int64) erro
 // ForgetContact implements domain.Ledger.
 func (s *DB) ForgetContact(ctx context.Context, contactID int64) error {
 	return s.inTx(ctx, "forget contact", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.q("DELETE FROM contact_cache WHERE contact_id = ?"), contactID)
+		if _, err := tx.ExecContext(ctx, s.d.q("DELETE FROM contact_cache WHERE contact_id = ?"), contactID); err != nil {
+			return err
+		}
+		// The phone index forgets it too: amoCRM no longer knows the id.
+		_, err := tx.ExecContext(ctx, s.d.q("DELETE FROM contact_index WHERE contact_id = ?"), contactID)
 		return err
 	})
 }

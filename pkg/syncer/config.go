@@ -46,6 +46,11 @@ type Config struct {
 	// AutoAccept (KASPI_AUTO_ACCEPT) accepts in Kaspi every order waiting
 	// for the merchant once its deal is complete.
 	AutoAccept bool
+
+	// ContactIndexMax is AMO_CONTACT_INDEX_MAX: the phone index is built
+	// for accounts of at most this many contacts (0: no index, one search
+	// per new phone).
+	ContactIndexMax int
 }
 
 // Defaults the config leaves to us.

@@ -259,7 +259,8 @@ func matchLead(leads []domain.Lead, code string, codeFieldID int64) int64 {
 }
 
 // resolveContacts finds the contact of each order's phone: the local
-// cache, then amoCRM's search by the last ten digits with the PHONE values
+// cache, then the phone index (contactindex.go; a phone the complete,
+// fresh index lacks is created without a search), then amoCRM's search by the last ten digits with the PHONE values
 // compared in E.164 (a contact that merely holds the digits elsewhere is
 // no match), then one batch create for the rest.
 func (r *run) resolveContacts(ctx context.Context, items []*item) error {
@@ -288,10 +289,27 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 			it.contactID = id
 		}
 	}
+	indexed, err := r.indexedContacts(ctx, phones, cached)
+	if err != nil {
+		return err
+	}
 	var missing []string
 	for _, p := range phones {
 		if id := cached[p]; id > 0 {
 			assign(p, id)
+			continue
+		}
+		if id := indexed[p]; id > 0 {
+			if err := r.ledger.PutContact(ctx, p, id); err != nil {
+				return lerr("cache contact", err)
+			}
+			assign(p, id)
+			continue
+		}
+		if r.index.fresh {
+			// The complete index, refreshed in this run, does not hold it:
+			// no contact has this phone.
+			missing = append(missing, p)
 			continue
 		}
 		if r.expired() {

@@ -37,6 +37,7 @@ type run struct {
 	dryNew           []domain.Order // dry run: listed orders the ledger lacks
 	dryNewSeen       map[string]bool
 	warnedNoPipeline bool
+	index            indexRun // the phone index in this run (contactindex.go)
 }
 
 // maxTransient stops the processing of a run after this many temporary

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
@@ -39,6 +41,25 @@ type childResult struct {
 	Summary syncer.Summary `json:"summary"`
 	Error   string         `json:"error,omitempty"`
 	Busy    bool           `json:"busy,omitempty"`
+	// PeakRSSKB is the run's own peak RSS (VmHWM). The rusage that wait4
+	// reports is not: the child starts in the parent's address space
+	// (vfork), and exec carries that space's high-water mark over.
+	PeakRSSKB int64 `json:"peak_rss_kb,omitempty"`
+}
+
+// peakRSS reads VmHWM from /proc/self/status (0 when unavailable).
+func peakRSS() int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // childMain runs one task from the spec file and prints its result.
@@ -54,6 +75,7 @@ func childMain(specPath string) int {
 		return 2
 	}
 	res := runTask(context.Background(), spec)
+	res.PeakRSSKB = peakRSS()
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 	if res.Error != "" {
 		return 1

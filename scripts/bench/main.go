@@ -44,6 +44,7 @@ type options struct {
 	cgiOnly  bool
 	apache   bool
 	profile  bool
+	filters  string // what the fake's contact listing honours
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.BoolVar(&o.apache, "apache", true, "full form: also time cron.cgi under Apache (CGI and FastCGI) through scripts/e2e-apache (root, apache2)")
 	flag.BoolVar(&o.verbose, "v", false, "print every run's summary line")
 	flag.BoolVar(&o.profile, "profile", false, "print amoCRM requests per endpoint")
+	flag.StringVar(&o.filters, "list-filters", "ignored", "what the fake amoCRM's contact listing honours: ignored (filter ignored, order honoured), honoured, or neither")
 	flag.Parse()
 	if o.orders <= 0 {
 		o.orders = 1000
@@ -143,7 +145,14 @@ func (b *bench) run(ctx context.Context) error {
 	started := time.Now()
 
 	if !o.cgiOnly {
-		if err := b.fetchNew(ctx, fakeRPS, maxRPS); err != nil {
+		// Today's way (one search per new phone) and the phone index, on
+		// the same workload in the same run.
+		for _, v := range []variant{variantSearch, variantIndex} {
+			if err := b.fetchNew(ctx, fakeRPS, maxRPS, v); err != nil {
+				return err
+			}
+		}
+		if err := b.contacts(ctx, fakeRPS, maxRPS); err != nil {
 			return err
 		}
 		if err := b.reconcile(ctx, maxRPS); err != nil {
@@ -173,13 +182,14 @@ func (b *bench) run(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64) error {
+func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64, v variant) error {
 	o := b.o
 	s, err := newShop(ctx, o, fakeRPS, maxRPS)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	s.cfg.ContactIndexMax = v.indexMax
 	now := time.Now()
 	first := firstBacklog(o.orders, o.phones, o.skus, o.seed, now)
 	w := describe(first)
@@ -194,8 +204,9 @@ func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64) error
 		return err
 	}
 	st := s.amoStats()
-	b.section(fmt.Sprintf("fetch_new, backlog 1: %d new orders (%d phones, %d in amoCRM; %d SKUs; %d lines)", len(first), w.phones, len(seeded), w.skus, w.lines))
-	b.backlogRows(s, d, st, first, 1.0, true)
+	b.section(fmt.Sprintf("fetch_new, %s, backlog 1: %d new orders (%d phones, %d in amoCRM; %d SKUs; %d lines)", v.name, len(first), w.phones, len(seeded), w.skus, w.lines))
+	b.backlogRows(s, d, st, first, v.perOrder, v.wall)
+	b.breakdownRow(st)
 	if o.profile || b.o.verbose {
 		fmt.Fprintf(b.out, "  amoCRM requests by endpoint, backlog 1:\n%s", st.profile())
 	}
@@ -219,8 +230,9 @@ func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64) error
 		return err
 	}
 	st2 := s.amoStats()
-	b.section(fmt.Sprintf("fetch_new, backlog 2: %d orders of repeat customers (%d phones, %d SKUs, %d lines)", len(second), w2.phones, w2.skus, w2.lines))
-	b.backlogRows(s, d2, st2, append(append([]domain.Order(nil), first...), second...), 0.1, false)
+	b.section(fmt.Sprintf("fetch_new, %s, backlog 2: %d orders of repeat customers (%d phones, %d SKUs, %d lines)", v.name, len(second), w2.phones, w2.skus, w2.lines))
+	b.backlogRows(s, d2, st2, append(append([]domain.Order(nil), first...), second...), 0.1, 0)
+	b.breakdownRow(st2)
 	if o.profile || b.o.verbose {
 		fmt.Fprintf(b.out, "  amoCRM requests by endpoint, backlog 2:\n%s", st2.profile())
 	}
@@ -229,17 +241,17 @@ func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64) error
 	return nil
 }
 
-// backlogRows reports one drained backlog against its targets.
-func (b *bench) backlogRows(s *shop, d drained, st amoStats, all []domain.Order, perOrderTarget float64, timed bool) {
+// backlogRows reports one drained backlog against its targets; a wall
+// time limit of 0 is not a target.
+func (b *bench) backlogRows(s *shop, d drained, st amoStats, all []domain.Order, perOrderTarget float64, limit time.Duration) {
 	n := float64(b.o.orders)
 	per := float64(st.total) / n
 	b.row("amoCRM requests (all, token calls included)", fmt.Sprintf("%d", st.total), "", nil)
-	b.row("amoCRM requests per order", fmt.Sprintf("%.3f", per), fmt.Sprintf("≤ %.1f", perOrderTarget), b.enforce(per <= perOrderTarget, true))
+	b.row("amoCRM requests per order", fmt.Sprintf("%.3f", per), fmt.Sprintf("≤ %.2f", perOrderTarget), b.enforce(per <= perOrderTarget, true))
 	b.row("Kaspi requests", fmt.Sprintf("%d", s.kf.RequestCount()), "", nil)
 	b.row("runs to drain (budget "+b.o.budget.String()+" each)", fmt.Sprintf("%d", len(d.runs)), "", nil)
-	if timed {
-		limit := 160 * time.Second
-		b.row("wall time to drain", fmt.Sprintf("%.1f s", d.wall.Seconds()), "≤ 160 s", b.enforce(d.wall <= limit, false))
+	if limit > 0 {
+		b.row("wall time to drain", fmt.Sprintf("%.1f s", d.wall.Seconds()), fmt.Sprintf("≤ %.0f s", limit.Seconds()), b.enforce(d.wall <= limit, false))
 	} else {
 		b.row("wall time to drain", fmt.Sprintf("%.1f s", d.wall.Seconds()), "", nil)
 	}

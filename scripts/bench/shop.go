@@ -44,6 +44,10 @@ type shop struct {
 // second; negative: unlimited) and a fresh migrated database holding a
 // valid token pair. The runs pace themselves at maxRPS (0: not at all).
 func newShop(ctx context.Context, o options, fakeRPS int, maxRPS float64) (*shop, error) {
+	filters, err := listFilters(o.filters)
+	if err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "kaspi-amocrm-bench-")
 	if err != nil {
 		return nil, err
@@ -58,7 +62,7 @@ func newShop(ctx context.Context, o options, fakeRPS int, maxRPS float64) (*shop
 		return nil, err
 	}
 	s.kf = kaspifake.New(kaspifake.Options{Token: kaspiToken, Seed: o.seed})
-	s.amo = amofake.New(amofake.Options{RPS: fakeRPS})
+	s.amo = amofake.New(amofake.Options{RPS: fakeRPS, Now: fakeNow, ListFilters: filters})
 	ks, as := httptest.NewServer(s.kf), httptest.NewServer(s.amo)
 	s.servers = []*httptest.Server{ks, as}
 
@@ -154,6 +158,9 @@ func (s *shop) run(ctx context.Context, task string) (runStat, error) {
 		return st, fmt.Errorf("%s run: %v; stderr: %s", task, runErr, strings.TrimSpace(stderr.String()))
 	}
 	st.sum, st.err, st.busy = res.Summary, res.Error, res.Busy
+	if res.PeakRSSKB > 0 {
+		st.rssKB = res.PeakRSSKB
+	}
 	return st, nil
 }
 

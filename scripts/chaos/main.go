@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
 )
 
@@ -190,7 +191,12 @@ func (c *chaos) kill9(ctx context.Context, w *world) (string, error) {
 		n = 40
 	}
 	w.addOrders(n)
-	killed, finished, onCreate := 0, 0, 0
+	// The account already holds contacts: the first runs build the phone
+	// index over several pages while being killed.
+	for i := range indexContacts {
+		w.sb.Amo.AddContact(fmt.Sprintf("Клиент %d", i), fmt.Sprintf("8 (705) %03d-%02d-%02d", i/10000, i/100%100, i%100))
+	}
+	killed, finished, onCreate, buildCut := 0, 0, 0, 0
 	for round := 1; round <= c.o.rounds; round++ {
 		if round%5 == 0 {
 			w.addOrders(5)
@@ -207,7 +213,11 @@ func (c *chaos) kill9(ctx context.Context, w *world) (string, error) {
 		how := ""
 		stopWatch := make(chan struct{})
 		var timer *time.Timer
-		if round%2 == 1 {
+		if round == 1 {
+			// The first run dies in the middle of building the phone index.
+			how = "after the 3rd page of the contact listing"
+			go killOnListing(w, cmd, seen, 3, stopWatch)
+		} else if round%2 == 1 {
 			delay := time.Duration(50+c.rnd.IntN(2950)) * time.Millisecond
 			how = "after " + delay.String()
 			timer = time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
@@ -235,11 +245,67 @@ func (c *chaos) kill9(ctx context.Context, w *world) (string, error) {
 		if c.o.verbose {
 			fmt.Fprintf(os.Stderr, "    round %d: kill %s: killed %v\n", round, how, r.killed)
 		}
+		if round == 1 {
+			st, err := w.contactIndex(ctx)
+			if err != nil {
+				return "", err
+			}
+			if !r.killed || st.Complete || st.NextPage < 2 {
+				return "", fmt.Errorf("round 1 was to die in the middle of the index build: killed %v, index %+v", r.killed, st)
+			}
+			buildCut = st.NextPage
+		}
 	}
 	runs, err := w.drain(ctx, 12)
 	what := fmt.Sprintf("%d rounds (%d killed mid-run, %d of them as a create was answered; %d finished first), %d clean run(s), %d orders",
 		c.o.rounds, killed, onCreate, finished, runs, len(w.codes))
-	return what, err
+	if err != nil {
+		return what, err
+	}
+	st, err := w.contactIndex(ctx)
+	if err == nil && (!st.Complete || st.Contacts < indexContacts) {
+		err = fmt.Errorf("phone index not built after the kills: %+v", st)
+	}
+	return what + fmt.Sprintf("; phone index killed before page %d, resumed, %d contacts", buildCut, st.Contacts), err
+}
+
+// killOnListing kills cmd once the fake amoCRM has answered n pages of
+// the contact listing (GET /api/v4/contacts without a query), or after 10 s.
+func killOnListing(w *world, cmd *exec.Cmd, seen, n int, stop <-chan struct{}) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-stop:
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+		reqs := w.sb.Amo.Requests()
+		pages := 0
+		for _, r := range reqs[min(seen, len(reqs)):] {
+			if r.Method == "GET" && r.Path == "/api/v4/contacts" && !strings.Contains(r.Query, "query=") {
+				pages++
+			}
+		}
+		if pages >= n {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			return
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+}
+
+// indexContacts is how many contacts the kill -9 world's amoCRM holds
+// (several pages of the listing).
+const indexContacts = 1200
+
+// contactIndex reads the phone index's state from the world's database.
+func (w *world) contactIndex(ctx context.Context) (domain.ContactIndexState, error) {
+	db, err := store.Open(ctx, w.db)
+	if err != nil {
+		return domain.ContactIndexState{}, err
+	}
+	defer db.Close()
+	return db.ContactIndexState(ctx)
 }
 
 // killOnCreate kills cmd as soon as the fake amoCRM has answered a POST

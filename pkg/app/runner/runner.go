@@ -72,6 +72,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		StatusMap:                  c.AmoStatusMap,
 		AutoAccept:                 c.KaspiAutoAccept,
 	}
+	sc.ContactIndexMax = c.AmoContactIndexMax
 	if c.SnapshotRetentionDays > 0 {
 		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
 	}

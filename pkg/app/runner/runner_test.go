@@ -11,6 +11,7 @@ import (
 
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/store/storetest"
 )
@@ -207,5 +208,28 @@ func TestSchedulerMain_OnceAndLockHeld(t *testing.T) {
 	}
 	if code := SchedulerMain(context.Background(), nil, opts(s), &out, &errb); code != 2 {
 		t.Fatalf("no mode: exit %d", code)
+	}
+}
+
+func TestSyncConfig_CarriesContactIndexMax(t *testing.T) {
+	for env, want := range map[string]int{"": config.DefaultAmoContactIndexMax, "0": 0, "1200": 1200} {
+		var c config.Config
+		var err error
+		if env == "" {
+			c, err = config.Load(t.TempDir(), apptest.Getenv, 0)
+		} else {
+			c, err = config.Load(t.TempDir(), func(k string) string {
+				if k == "AMO_CONTACT_INDEX_MAX" {
+					return env
+				}
+				return ""
+			}, 0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SyncConfig(&app.Env{Config: c}).ContactIndexMax; got != want {
+			t.Errorf("AMO_CONTACT_INDEX_MAX=%q: %d, want %d", env, got, want)
+		}
 	}
 }

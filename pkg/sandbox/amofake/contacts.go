@@ -160,18 +160,21 @@ func containsID(ids []int64, id int64) bool {
 }
 
 // listContacts is GET /api/v4/contacts: query over every filled field
-// (names, phones, e-mails, custom fields), filter[id][]; other filters
-// are ignored.
+// (names, phones, e-mails, custom fields), filter[id][];
+// filter[updated_at] and order[...] as Options.ListFilters says; other
+// filters are ignored.
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ids, byID := idFilter(q)
 	with := withSet(q)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	from, to, byUpdated := updatedRange(q.Get)
+	byUpdated = byUpdated && s.opts.ListFilters == FiltersHonoured
 	var items []any
-	for _, id := range sortedKeys(s.contacts) {
+	for _, id := range s.listOrder(q.Get, sortedKeys(s.contacts)) {
 		ct := s.contacts[id]
-		if ct.deleted || (byID && !ids[id]) {
+		if ct.deleted || (byID && !ids[id]) || (byUpdated && (ct.UpdatedAt < from || ct.UpdatedAt > to)) {
 			continue
 		}
 		if !s.searchable(ct.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{ct.Name, ct.FirstName, ct.LastName}, ct.Fields) {

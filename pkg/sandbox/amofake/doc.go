@@ -68,14 +68,18 @@
 //     "+77011234567" and "77011234567" find nothing. Options.SearchLag
 //     delays when new entities become searchable.
 //   - filter[id][] on leads, contacts and elements; any other filter is
-//     silently ignored, as on accounts outside the filters alpha.
+//     silently ignored, as on accounts outside the filters alpha. The
+//     contact listing's filter[updated_at][from|to] and order[id] /
+//     order[updated_at] follow Options.ListFilters: the filter ignored
+//     and the order honoured (default), both honoured, or both ignored.
 //   - Manager actions: a deleted lead disappears from lists and filters;
 //     a deleted contact leaves its leads; a deleted element loses its
 //     links; a manual move changes the status the API reports.
 //
 // Not enforced or not implemented:
 //   - /api/v4/leads/complex, companies, customers, tasks, webhooks, unlink,
-//     tags endpoints, If-Modified-Since, order[...] (lists come by id).
+//     tags endpoints, If-Modified-Since, order[...] outside the contact
+//     listing (lists come by id).
 //   - The per-account 50 rps ceiling, the 40-values-per-entity limit of
 //     the complex method, required_statuses on fields, the "Код ошибки 244"
 //     rights error, the subdomain lookup by refresh token.

@@ -33,6 +33,10 @@ type Options struct {
 	// a client must remember what it created instead of searching again).
 	// Zero: searchable at once. Seeded entities are always searchable.
 	SearchLag time.Duration
+	// ListFilters is what the contact listing makes of
+	// filter[updated_at] and order[...] (zero: the filter is ignored, the
+	// order honoured).
+	ListFilters ListFilters
 }
 
 // Default credentials used when Options leave them empty.

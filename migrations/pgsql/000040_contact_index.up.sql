@@ -1,0 +1,6 @@
+CREATE TABLE contact_index (
+  contact_id BIGINT NOT NULL,
+  phone TEXT NOT NULL,
+  PRIMARY KEY (contact_id, phone)
+);
+CREATE INDEX contact_index_phone_idx ON contact_index (phone);
