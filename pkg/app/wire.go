@@ -15,10 +15,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
 	"kaspi-amocrm/pkg/web"
 )
@@ -217,7 +219,10 @@ func AmoSubdomain(c config.Config) string {
 
 // Amo builds the amoCRM client: tokens in the database, the limiter's
 // state and the refresh lock in storage/.
-func (e *Env) Amo() (*amocrm.Client, error) {
+func (e *Env) Amo() (*amocrm.Client, error) { return e.amo(0) }
+
+// amo builds the client; maxWait > 0 bounds its waits for a limiter slot.
+func (e *Env) amo(maxWait time.Duration) (*amocrm.Client, error) {
 	base, err := AmoBaseURL(e.Config)
 	if err != nil {
 		return nil, err
@@ -231,12 +236,58 @@ func (e *Env) Amo() (*amocrm.Client, error) {
 		EnvAccessToken:  c.AmoAccessToken.Reveal(),
 		EnvRefreshToken: c.AmoRefreshToken.Reveal(),
 		EnvExpiresAt:    c.AmoExpiresAt,
-		Tokens:          e.Store,
+		Tokens:          markingTokens{TokenStore: e.Store, storage: e.Paths.Storage},
 		Settings:        e.Store,
 		Limiter:         amocrm.NewLimiter(e.Paths.Storage, float64(c.AmoMaxRPS)),
 		LockDir:         e.Paths.Storage,
 		Logger:          e.Log,
+		MaxWait:         maxWait,
 	})
+}
+
+// markingTokens writes storage/'s token marker (web.TokenMarkerName)
+// whenever a pair is saved or found, so that oauth_callback.cgi knows a
+// token is stored without opening the database.
+type markingTokens struct {
+	domain.TokenStore
+	storage string
+}
+
+func (m markingTokens) SaveToken(ctx context.Context, service string, t domain.Token) error {
+	if err := m.TokenStore.SaveToken(ctx, service, t); err != nil {
+		return err
+	}
+	m.mark()
+	return nil
+}
+
+func (m markingTokens) Token(ctx context.Context, service string) (domain.Token, error) {
+	t, err := m.TokenStore.Token(ctx, service)
+	if err == nil && t.AccessToken != "" {
+		m.mark()
+	}
+	return t, err
+}
+
+func (m markingTokens) UpdateToken(ctx context.Context, service string, fn func(cur domain.Token, found bool) (*domain.Token, error)) error {
+	stored := false
+	err := m.TokenStore.UpdateToken(ctx, service, func(cur domain.Token, found bool) (*domain.Token, error) {
+		t, err := fn(cur, found)
+		stored = err == nil && (t != nil || (found && cur.AccessToken != ""))
+		return t, err
+	})
+	if err == nil && stored {
+		m.mark()
+	}
+	return err
+}
+
+// mark is best effort: without the marker the callback only stays open
+// to a state-less code, as before.
+func (m markingTokens) mark() {
+	if m.storage != "" {
+		_ = web.MarkTokenStored(m.storage)
+	}
 }
 
 // openLog opens the daily log file; a log that cannot be written must not

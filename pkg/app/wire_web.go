@@ -137,10 +137,14 @@ func OAuthHandler(o Options) http.Handler {
 			BaseURL:   base,
 			Subdomain: AmoSubdomain(cfg),
 			Backend:   &oauthBackend{lz: lz},
+			Gate:      &web.OAuthGate{Storage: lz.o.Paths.Storage},
 			Log:       log,
 		}, nil
 	})
 }
+
+// exchangeMaxWait bounds the callback's waits for a limiter slot.
+const exchangeMaxWait = time.Second
 
 type oauthBackend struct {
 	lz  *Lazy
@@ -153,7 +157,9 @@ func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
 		return nil, err
 	}
 	if b.amo == nil {
-		if b.amo, err = env.Amo(); err != nil {
+		// A code exchange never queues behind a sync: no slot within
+		// exchangeMaxWait and it fails at once.
+		if b.amo, err = env.amo(exchangeMaxWait); err != nil {
 			return nil, ShowConfigError(err)
 		}
 	}
