@@ -127,3 +127,53 @@ func TestMarkingTokens_FoundPairWritesTheMarker(t *testing.T) {
 		t.Fatalf("no marker after the .env pair was imported and used: %v", err)
 	}
 }
+
+// With the database down an anonymous caller gets a generic Russian line:
+// no host, port, user, database name or SQLite path. The details go to
+// the log, and to a shell run.
+func TestOAuth_DatabaseDownShowsNoDetails(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		lines  []string
+		hidden []string
+	}{
+		{"mysql", []string{"DB_DRIVER=mysql", "DB_HOST=127.0.0.1", "DB_PORT=1", "DB_NAME=shopdbname", "DB_USER=shopdbuser"},
+			[]string{"127.0.0.1", ":1", "shopdbname", "shopdbuser"}},
+		{"sqlite", []string{"DB_DRIVER=sqlite", "DB_NAME=.env/inside-a-file.sqlite"}, []string{"inside-a-file"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := apptest.New(t, false, c.lines...)
+			h := OAuthHandler(opts(s))
+			w := s.Do(h, "GET", "/?code="+s.Amo.IssueCode()+"&referer="+hostOf(s.AmoURL), nil)
+			if w.Code != 500 || !strings.Contains(w.Body.String(), "База данных недоступна") {
+				t.Fatalf("got %d %q", w.Code, w.Body.String())
+			}
+			for _, v := range append(c.hidden, s.Root) {
+				if strings.Contains(w.Body.String(), v) {
+					t.Errorf("the answer shows %q: %q", v, w.Body.String())
+				}
+			}
+			logs := readLogs(t, s)
+			if !strings.Contains(logs, c.hidden[0]) {
+				t.Errorf("the log lacks the details: %q", logs)
+			}
+			var out, errOut bytes.Buffer
+			os.Remove(filepath.Join(s.Storage(), "oauth_exchange"))
+			web.ServeCLI(context.Background(), h, []string{"code=" + s.Amo.IssueCode()}, nil, &out, &errOut)
+			if !strings.Contains(errOut.String(), c.hidden[0]) {
+				t.Errorf("a shell run lacks the details: %q", errOut.String())
+			}
+		})
+	}
+}
+
+func readLogs(t *testing.T, s *apptest.Site) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(s.Root, "logs", "*.log"))
+	var b strings.Builder
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		b.Write(data)
+	}
+	return b.String()
+}

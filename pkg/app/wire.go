@@ -200,7 +200,8 @@ func Open(ctx context.Context, need config.Need, o Options) (*Env, error) {
 func AmoBaseURL(c config.Config) (string, error) {
 	base, err := amocrm.BaseURL(c.AmoSubdomain)
 	if err != nil {
-		return "", &config.Error{Lines: []string{"AMO_SUBDOMAIN: " + err.Error()}}
+		return "", &config.Error{Lines: []string{"AMO_SUBDOMAIN: " + err.Error()},
+			Public: []string{"AMO_SUBDOMAIN: ожидается поддомен amoCRM (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)"}}
 	}
 	return base, nil
 }

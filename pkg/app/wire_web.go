@@ -20,7 +20,8 @@ import (
 func ShowConfigError(err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) {
-		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: errors.Join(err, web.ErrConfig)}
+		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.PublicText(), Detail: ce.Error(),
+			Err: errors.Join(err, web.ErrConfig)}
 	}
 	return err
 }
@@ -52,8 +53,11 @@ func (l *Lazy) Get(ctx context.Context) (*Env, error) {
 				l.err = ShowConfigError(l.err)
 				var pe *web.PublicError
 				if !errors.As(l.err, &pe) && errors.Is(l.err, errOpenDB) {
+					// The server, port, user and database name (the
+					// SQLite path) are for the log and the shell only.
 					l.err = &web.PublicError{Status: http.StatusInternalServerError, Err: l.err,
-						Msg: "База данных недоступна: " + l.err.Error() + ". Проверьте DB_* в .env."}
+						Msg:    "База данных недоступна. Проверьте DB_* в .env; подробности в logs/.",
+						Detail: "База данных недоступна: " + l.err.Error() + ". Проверьте DB_* в .env."}
 				}
 			}
 		}
