@@ -180,10 +180,7 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	if err != nil || !dirty {
 		return nil
 	}
-	prev := int(v) - 1
-	if prev < 1 {
-		prev = database.NilVersion
-	}
+	prev := s.previousVersion(v)
 	if err := m.Force(prev); err != nil {
 		return fmt.Errorf("store: migrate: reset dirty version %d: %w", v, err)
 	}
@@ -212,7 +209,29 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 func (s *DB) dirtyFix(v uint) string {
 	return fmt.Sprintf("check whether migration %d (migrations/%s/%06d_*.up.sql) took effect; "+
 		"if it did, run: UPDATE %s SET dirty = %s; if it did not, run: UPDATE %s SET version = %d, dirty = %s; then run the migrations again",
-		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, int(v)-1, s.d.falseLiteral())
+		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, max(s.previousVersion(v), 0), s.d.falseLiteral())
+}
+
+// previousVersion is the migration of the dialect that comes before v
+// (versions may have gaps), database.NilVersion when v is the first.
+func (s *DB) previousVersion(v uint) int {
+	prev := database.NilVersion
+	entries, err := fs.ReadDir(migrations.FS, s.d.migrationDir())
+	if err != nil {
+		return int(v) - 1
+	}
+	for _, e := range entries {
+		name := e.Name()
+		i := strings.IndexByte(name, '_')
+		if i <= 0 || !strings.HasSuffix(name, ".up.sql") {
+			continue
+		}
+		n, err := strconv.ParseUint(name[:i], 10, 64)
+		if err == nil && uint(n) < v && int(n) > prev {
+			prev = int(n)
+		}
+	}
+	return prev
 }
 
 func (d dialect) falseLiteral() string {
