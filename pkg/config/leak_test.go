@@ -50,3 +50,20 @@ func TestLoad_PublicLinesHoldNoValue(t *testing.T) {
 		t.Fatalf("missing file: %v / %q", err, ce.PublicText())
 	}
 }
+
+// A CRON_SECRET shorter than 16 characters is a warning (runs go on);
+// a long one or none is not, and the warning never shows the value.
+func TestConfig_WarningsShortCronSecret(t *testing.T) {
+	for _, c := range []struct {
+		secret string
+		warn   bool
+	}{{"12345", true}, {"abcdefghijklmno", true}, {"abcdefghijklmnop", false}, {"", false}, {"ключ-из-16-симв.", false}} {
+		w := Config{CronSecret: Secret(c.secret)}.Warnings()
+		if (len(w) == 1) != c.warn {
+			t.Errorf("%q: %q", c.secret, w)
+		}
+		if c.warn && (!strings.Contains(w[0], "CRON_SECRET короче 16 символов") || strings.Contains(w[0], c.secret)) {
+			t.Errorf("%q: %q", c.secret, w[0])
+		}
+	}
+}

@@ -73,6 +73,8 @@ func answer(err error) (status int, msg string) {
 		return pe.Status, pe.Msg
 	case errors.Is(err, errSecretUnset):
 		return http.StatusForbidden, msgSecretUnset
+	case errors.Is(err, errSecretShort):
+		return http.StatusForbidden, msgSecretShort
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, "Forbidden"
 	case errors.Is(err, ErrSchemaBehind):

@@ -122,8 +122,9 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 func (h *Mapping) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r, maxJSONBody)
 	if !isTrusted(r) {
-		if IsExampleSecret(h.Secret) {
-			jsonError(w, http.StatusForbidden, msgSecretUnset)
+		if err := secretProblem(h.Secret); err != nil {
+			_, msg := answer(err)
+			jsonError(w, http.StatusForbidden, msg)
 			return
 		}
 		got := r.Header.Get("X-API-Secret")
