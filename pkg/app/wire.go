@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -206,16 +207,35 @@ func AmoBaseURL(c config.Config) (string, error) {
 	return base, nil
 }
 
-// AmoSubdomain is the account name AMO_SUBDOMAIN gives ("shop" for shop,
-// shop.amocrm.ru or shop.kommo.com); "" when it is a full URL, whose base
-// is then trusted as the configured account.
+// amoDomains are the hosts whose first label is an account's subdomain.
+var amoDomains = []string{".amocrm.ru", ".amocrm.com", ".kommo.com"}
+
+// AmoSubdomain is the account name AMO_SUBDOMAIN gives: "shop" for shop,
+// shop.amocrm.ru, https://shop.amocrm.ru or https://shop.kommo.com/. It
+// is "" for any other base (a proxy, a test server): the callback then
+// compares account ids instead (the one stored at the first authorization).
 func AmoSubdomain(c config.Config) string {
 	s := strings.ToLower(strings.TrimSpace(c.AmoSubdomain))
-	if s == "" || strings.Contains(s, "://") {
+	if s == "" {
 		return ""
 	}
-	s, _, _ = strings.Cut(strings.TrimRight(s, "/"), ".")
-	return s
+	if !strings.Contains(s, "://") && !strings.ContainsAny(s, "./:") {
+		return s
+	}
+	if !strings.Contains(s, "://") {
+		s = "//" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	host := u.Hostname()
+	for _, d := range amoDomains {
+		if sub, ok := strings.CutSuffix(host, d); ok && sub != "" && !strings.Contains(sub, ".") {
+			return sub
+		}
+	}
+	return ""
 }
 
 // Amo builds the amoCRM client: tokens in the database, the limiter's

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
@@ -140,7 +142,7 @@ func OAuthHandler(o Options) http.Handler {
 			ClientID:  cfg.AmoClientID,
 			BaseURL:   base,
 			Subdomain: AmoSubdomain(cfg),
-			Backend:   &oauthBackend{lz: lz},
+			Backend:   &oauthBackend{lz: lz, checkID: AmoSubdomain(cfg) == ""},
 			Gate:      &web.OAuthGate{Storage: lz.o.Paths.Storage},
 			Log:       log,
 		}, nil
@@ -153,7 +155,16 @@ const exchangeMaxWait = time.Second
 type oauthBackend struct {
 	lz  *Lazy
 	amo *amocrm.Client
+	// checkID: the base names no account (a proxy, a test server), so
+	// the account id stored at the first authorization is compared.
+	checkID bool
+	// accountID is the account the last checked token belongs to.
+	accountID int64
 }
+
+// accountIDKey is the settings key of the amoCRM account id, stored at
+// the first successful authorization.
+const accountIDKey = "amocrm_account_id"
 
 func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
 	env, err := b.lz.Get(ctx)
@@ -198,14 +209,42 @@ func (b *oauthBackend) AccountSubdomain(ctx context.Context, tok domain.Token) (
 		return "", err
 	}
 	a, err := b.amo.VerifyToken(ctx, tok)
-	return a.Subdomain, err
+	if err != nil {
+		return "", err
+	}
+	b.accountID = a.ID
+	if b.checkID && a.ID != 0 {
+		env, _ := b.lz.Get(ctx)
+		v, ok, err := env.Store.Setting(ctx, accountIDKey)
+		if err != nil {
+			return "", err
+		}
+		if stored, _ := strconv.ParseInt(v, 10, 64); ok && stored != 0 && stored != a.ID {
+			return "", &web.PublicError{Status: http.StatusForbidden, Msg: fmt.Sprintf(
+				"Токены выданы для аккаунта amoCRM с ID %d, а интеграция авторизована для аккаунта с ID %d. Токены не сохранены: "+
+					"авторизуйтесь в прежнем аккаунте. Если аккаунт сменён намеренно, удалите из таблицы settings строку с ключом %s и повторите.",
+				a.ID, stored, accountIDKey)}
+		}
+	}
+	return a.Subdomain, nil
 }
 
 func (b *oauthBackend) SaveToken(ctx context.Context, tok domain.Token) error {
-	if _, err := b.open(ctx); err != nil {
+	env, err := b.open(ctx)
+	if err != nil {
 		return err
 	}
-	return b.amo.SaveTokens(ctx, tok)
+	if err := b.amo.SaveTokens(ctx, tok); err != nil {
+		return err
+	}
+	if b.accountID == 0 {
+		return nil
+	}
+	v, ok, err := env.Store.Setting(ctx, accountIDKey)
+	if err != nil || (ok && v != "" && v != "0") {
+		return err
+	}
+	return env.Store.SetSetting(ctx, accountIDKey, strconv.FormatInt(b.accountID, 10))
 }
 
 // MappingHandler serves api_status_mapping.cgi.
