@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -407,6 +408,21 @@ func TestRun_EnvDownloadableFromTheSiteFails(t *testing.T) {
 	r := in.run()
 	expectFail(t, r, "web.exposure")
 	if d := text(r); !strings.Contains(d, "/shop/.env (HTTP 200)") || !strings.Contains(d, "public_html") {
+		t.Fatalf("report:\n%s", d)
+	}
+}
+
+// Files owned by another user than the one running doctor (CGI without
+// suEXEC) get the explanation of the group access both users need.
+func TestRun_FilesOfAnotherUserExplainGroupAccess(t *testing.T) {
+	in := newInstall(t)
+	expectFail(t, in.run())
+	old := isOthers
+	defer func() { isOthers = old }()
+	isOthers = func(fi fs.FileInfo) bool { return fi.Name() == "kaspi_amocrm.sqlite" }
+	r := in.run()
+	expectFail(t, r)
+	if d := text(r); !strings.Contains(d, "storage/kaspi_amocrm.sqlite") || !strings.Contains(d, "suEXEC") || !strings.Contains(d, "группе") {
 		t.Fatalf("report:\n%s", d)
 	}
 }

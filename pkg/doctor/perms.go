@@ -10,6 +10,9 @@ import (
 	"kaspi-amocrm/pkg/config"
 )
 
+// isOthers tells a file of another user (tests replace it).
+var isOthers = ownedByOther
+
 // modeFix is the advice for files other users of the host can reach.
 const modeFix = "Запустите bin/doctor --fix или уберите доступ «для всех»: chmod 600 .env; chmod -R o-rwx storage logs " +
 	"(папки 700, файлы 600). Если веб-сервер запускает CGI от другого пользователя, чем cron (без suEXEC), " +
@@ -36,7 +39,7 @@ func checkModes(r *Report, root string, cfg config.Config, fix bool) {
 		}
 	}
 	seen := map[string]bool{}
-	var open, fixed, failed []string
+	var open, fixed, failed, foreign []string
 	for _, p := range paths {
 		if seen[p] {
 			continue
@@ -46,11 +49,14 @@ func checkModes(r *Report, root string, cfg config.Config, fix bool) {
 		if err != nil || st.Mode()&fs.ModeSymlink != 0 {
 			continue
 		}
+		name := relTo(root, p)
+		if isOthers(st) {
+			foreign = append(foreign, name)
+		}
 		perm := st.Mode().Perm()
 		if perm&0o007 == 0 {
 			continue
 		}
-		name := relTo(root, p)
 		if name == config.EnvFile && !fix {
 			continue // env.mode reports it
 		}
@@ -75,6 +81,13 @@ func checkModes(r *Report, root string, cfg config.Config, fix bool) {
 		c.Mark, c.Detail = OK, "доступ только владельцу (и группе, если задан)"
 	}
 	r.add(c)
+	if len(foreign) > 0 {
+		r.add(Check{ID: "files.owner", Title: "Владелец файлов", Mark: Warn,
+			Detail: "принадлежат другому пользователю, чем тот, от которого запущена проверка: " + listShort(foreign),
+			Fix: "Похоже, веб-сервер запускает CGI от другого пользователя, чем cron (хостинг без suEXEC). " +
+				"Обоим нужен доступ к storage/ и logs/: сделайте их членами одной группы и дайте группе права (папки 750, файлы 640, " +
+				"chmod -R g+rwX storage logs); доступ для всех не давайте. Проще всего попросить хостинг включить suEXEC."})
+	}
 }
 
 func relTo(root, p string) string {
