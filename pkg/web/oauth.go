@@ -51,8 +51,9 @@ type OAuth struct {
 	ClientID string
 	// BaseURL is the configured API base, scheme://host[:port].
 	BaseURL string
-	// Subdomain is the account AMO_SUBDOMAIN names; empty when it is a
-	// full URL base (then the account answering there is the right one).
+	// Subdomain is the account AMO_SUBDOMAIN names; empty when its base
+	// names no account (a proxy, a test server): the backend then compares
+	// the account id stored at the first authorization.
 	Subdomain string
 	Backend   OAuthBackend
 	// Gate, when set, refuses anonymous requests from files in storage/
