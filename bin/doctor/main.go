@@ -23,7 +23,7 @@ import (
 	"kaspi-amocrm/pkg/status"
 )
 
-const usage = `Usage: doctor [--status] [--format=json]
+const usage = `Usage: doctor [--status] [--fix] [--format=json]
 
 Проверяет установку: .env, папки, базу данных, токены amoCRM и Kaspi, ID
 воронки, статусов, полей и каталога, последние запуски, ядро и память.
@@ -33,6 +33,8 @@ Checks the installation and explains how to fix each problem (read-only
 calls to the APIs); exits 1 when a check fails.
 
   --status        last runs, orders by step, quarantine, token expiry / состояние
+  --fix           take away other users' access to .env, storage/, logs/ and the
+                  database files / убрать доступ других пользователей к файлам
   --format=json   JSON instead of text / вывод в JSON
 
 Settings are read from .env in the folder above bin/ (APP_ROOT overrides).
@@ -51,6 +53,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	showStatus := fs.Bool("status", false, "print the status report")
+	fix := fs.Bool("fix", false, "fix the modes of private files")
 	format := fs.String("format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
 		return app.ExitConfig
@@ -64,7 +67,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if *showStatus {
 		return printStatus(ctx, getenv, *format, stdout, stderr)
 	}
-	return check(ctx, getenv, *format, stdout, stderr)
+	return check(ctx, getenv, *format, *fix, stdout, stderr)
 }
 
 // printStatus prints the status report; it needs only the database.
@@ -89,14 +92,14 @@ func printStatus(ctx context.Context, getenv func(string) string, format string,
 
 // check runs the checklist. It must work on a broken install, so it reads
 // the config itself instead of refusing to start like the other programs.
-func check(ctx context.Context, getenv func(string) string, format string, stdout, stderr io.Writer) int {
+func check(ctx context.Context, getenv func(string) string, format string, fix bool, stdout, stderr io.Writer) int {
 	paths, err := app.Locate(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitFail
 	}
 	rep := doctor.Run(ctx, doctor.Options{
-		Root: paths.Root, Getenv: getenv,
+		Root: paths.Root, Getenv: getenv, Fix: fix,
 		Connect: doctor.Wiring{StoreConfig: app.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
 	})
 	if format == "json" {

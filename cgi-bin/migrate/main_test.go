@@ -58,3 +58,28 @@ func TestRun_BadEnvUnderCGIAnswers500(t *testing.T) {
 		}
 	}
 }
+
+// Any one CGI variable marks a web start, so the secret is required:
+// fcgiwrap set-ups that omit GATEWAY_INTERFACE must not run the migration
+// as if from a shell.
+func TestRun_AnyCGIVariableMeansWebAndNeedsTheSecret(t *testing.T) {
+	if os.Getenv("KA_TEST_CGI_CHILD") == "2" {
+		os.Exit(run(nil, os.Getenv, os.Stdout, os.Stderr))
+	}
+	for _, v := range []string{"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET", "SERVER_SOFTWARE=nginx", "SCRIPT_NAME=/cgi-bin/migrate.cgi"} {
+		root := t.TempDir()
+		env := "DB_DRIVER=sqlite\nCRON_SECRET=d2b7c9e1f4a6083b5c7d9e1f2a4b6c8d\n"
+		if err := os.WriteFile(filepath.Join(root, ".env"), []byte(env), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRun_AnyCGIVariableMeansWebAndNeedsTheSecret$")
+		cmd.Env = []string{"KA_TEST_CGI_CHILD=2", "APP_ROOT=" + root, v, "QUERY_STRING=token=wrong", "SERVER_PROTOCOL=HTTP/1.1"}
+		out, _ := cmd.CombinedOutput()
+		if strings.Contains(string(out), "Migration OK") {
+			t.Errorf("%s: migrated without the secret: %q", v, out)
+		}
+		if _, err := os.Stat(filepath.Join(root, "storage", "kaspi_amocrm.sqlite")); err == nil {
+			t.Errorf("%s: the database was opened", v)
+		}
+	}
+}

@@ -85,6 +85,13 @@ type Config struct {
 	// BackoffBase is the first back-off delay, doubled on every retry
 	// (with jitter, capped at 60 s); 0 means 500 ms.
 	BackoffBase time.Duration
+
+	// MaxWait, when positive, bounds every wait for a limiter slot: a
+	// request whose slot is further away fails at once (a transient error
+	// wrapping ratelimit.ErrNoSlot) instead of queueing behind a sync. The
+	// OAuth callback uses it. A bound in the context (domain.WithWaitBound)
+	// applies too, whichever is earlier.
+	MaxWait time.Duration
 }
 
 // NewLimiter returns the limiter for AMO_MAX_RPS, its state kept in
@@ -220,7 +227,7 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 		res, err := c.send(ctx, cl.method, target, cl.path, payload, tok.AccessToken)
 		if err != nil {
 			apiErr := &APIError{Method: cl.method, Path: cl.path, Kind: domain.ErrTransient, Err: err}
-			if repeatable && failures < c.retries && ctx.Err() == nil {
+			if repeatable && failures < c.retries && ctx.Err() == nil && !errors.Is(err, ratelimit.ErrNoSlot) {
 				failures++
 				if err := c.sleep(ctx, c.delay(failures, 0)); err != nil {
 					return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
@@ -339,7 +346,7 @@ func (r *response) apiError(cl call, kind error) *APIError {
 
 // send waits for the limiter and makes one HTTP request.
 func (c *Client) send(ctx context.Context, method, target, logPath string, payload []byte, accessToken string) (*response, error) {
-	if err := c.lim.Wait(ctx); err != nil {
+	if err := c.lim.WaitBy(ctx, c.waitBound(ctx)); err != nil {
 		return nil, err
 	}
 	var body io.Reader
@@ -385,6 +392,19 @@ func (c *Client) send(ctx context.Context, method, target, logPath string, paylo
 	}
 	c.log.DebugContext(ctx, "amocrm request", attrs...)
 	return res, nil
+}
+
+// waitBound is the latest slot a request may take: MaxWait from now, or
+// the bound of the context, whichever is earlier; zero for none. The
+// limiter keeps real time, so this does too (not the client's clock).
+func (c *Client) waitBound(ctx context.Context) time.Time {
+	by := domain.WaitBound(ctx)
+	if c.cfg.MaxWait > 0 {
+		if own := time.Now().Add(c.cfg.MaxWait); by.IsZero() || own.Before(by) {
+			by = own
+		}
+	}
+	return by
 }
 
 // remember adds a token pair to the secrets cut out of logs.

@@ -72,7 +72,10 @@ func RootOf(exe string) string {
 // readable: logs and the SQLite file hold order data.
 func (p Paths) Ensure() error {
 	for _, dir := range []string{p.Storage, p.Logs} {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		// Owner-only: the database, tokens and logs of a shop. Where the
+		// web server runs CGI as another user, doctor explains the group
+		// access needed.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("create %s: %w", filepath.Base(dir), err)
 		}
 	}

@@ -32,10 +32,10 @@ func WantsHelp(args []string) bool {
 }
 
 // ServedByWeb reports whether the process was started by a web server: as
-// a CGI program (GATEWAY_INTERFACE set) or as a FastCGI one (stdin is a
+// a CGI program (any of web.CGIVars set) or as a FastCGI one (stdin is a
 // listening socket). Otherwise it runs from a shell or cron.
 func ServedByWeb(getenv func(string) string) bool {
-	if getenv != nil && getenv("GATEWAY_INTERFACE") != "" {
+	if web.IsCGI(getenv) {
 		return true
 	}
 	v, err := syscall.GetsockoptInt(int(os.Stdin.Fd()), syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN)

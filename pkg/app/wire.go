@@ -12,13 +12,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
 	"kaspi-amocrm/pkg/web"
 )
@@ -198,26 +201,49 @@ func Open(ctx context.Context, need config.Need, o Options) (*Env, error) {
 func AmoBaseURL(c config.Config) (string, error) {
 	base, err := amocrm.BaseURL(c.AmoSubdomain)
 	if err != nil {
-		return "", &config.Error{Lines: []string{"AMO_SUBDOMAIN: " + err.Error()}}
+		return "", &config.Error{Lines: []string{"AMO_SUBDOMAIN: " + err.Error()},
+			Public: []string{"AMO_SUBDOMAIN: ожидается поддомен amoCRM (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)"}}
 	}
 	return base, nil
 }
 
-// AmoSubdomain is the account name AMO_SUBDOMAIN gives ("shop" for shop,
-// shop.amocrm.ru or shop.kommo.com); "" when it is a full URL, whose base
-// is then trusted as the configured account.
+// amoDomains are the hosts whose first label is an account's subdomain.
+var amoDomains = []string{".amocrm.ru", ".amocrm.com", ".kommo.com"}
+
+// AmoSubdomain is the account name AMO_SUBDOMAIN gives: "shop" for shop,
+// shop.amocrm.ru, https://shop.amocrm.ru or https://shop.kommo.com/. It
+// is "" for any other base (a proxy, a test server): the callback then
+// compares account ids instead (the one stored at the first authorization).
 func AmoSubdomain(c config.Config) string {
 	s := strings.ToLower(strings.TrimSpace(c.AmoSubdomain))
-	if s == "" || strings.Contains(s, "://") {
+	if s == "" {
 		return ""
 	}
-	s, _, _ = strings.Cut(strings.TrimRight(s, "/"), ".")
-	return s
+	if !strings.Contains(s, "://") && !strings.ContainsAny(s, "./:") {
+		return s
+	}
+	if !strings.Contains(s, "://") {
+		s = "//" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	host := u.Hostname()
+	for _, d := range amoDomains {
+		if sub, ok := strings.CutSuffix(host, d); ok && sub != "" && !strings.Contains(sub, ".") {
+			return sub
+		}
+	}
+	return ""
 }
 
 // Amo builds the amoCRM client: tokens in the database, the limiter's
 // state and the refresh lock in storage/.
-func (e *Env) Amo() (*amocrm.Client, error) {
+func (e *Env) Amo() (*amocrm.Client, error) { return e.amo(0) }
+
+// amo builds the client; maxWait > 0 bounds its waits for a limiter slot.
+func (e *Env) amo(maxWait time.Duration) (*amocrm.Client, error) {
 	base, err := AmoBaseURL(e.Config)
 	if err != nil {
 		return nil, err
@@ -231,12 +257,58 @@ func (e *Env) Amo() (*amocrm.Client, error) {
 		EnvAccessToken:  c.AmoAccessToken.Reveal(),
 		EnvRefreshToken: c.AmoRefreshToken.Reveal(),
 		EnvExpiresAt:    c.AmoExpiresAt,
-		Tokens:          e.Store,
+		Tokens:          markingTokens{TokenStore: e.Store, storage: e.Paths.Storage},
 		Settings:        e.Store,
 		Limiter:         amocrm.NewLimiter(e.Paths.Storage, float64(c.AmoMaxRPS)),
 		LockDir:         e.Paths.Storage,
 		Logger:          e.Log,
+		MaxWait:         maxWait,
 	})
+}
+
+// markingTokens writes storage/'s token marker (web.TokenMarkerName)
+// whenever a pair is saved or found, so that oauth_callback.cgi knows a
+// token is stored without opening the database.
+type markingTokens struct {
+	domain.TokenStore
+	storage string
+}
+
+func (m markingTokens) SaveToken(ctx context.Context, service string, t domain.Token) error {
+	if err := m.TokenStore.SaveToken(ctx, service, t); err != nil {
+		return err
+	}
+	m.mark()
+	return nil
+}
+
+func (m markingTokens) Token(ctx context.Context, service string) (domain.Token, error) {
+	t, err := m.TokenStore.Token(ctx, service)
+	if err == nil && t.AccessToken != "" {
+		m.mark()
+	}
+	return t, err
+}
+
+func (m markingTokens) UpdateToken(ctx context.Context, service string, fn func(cur domain.Token, found bool) (*domain.Token, error)) error {
+	stored := false
+	err := m.TokenStore.UpdateToken(ctx, service, func(cur domain.Token, found bool) (*domain.Token, error) {
+		t, err := fn(cur, found)
+		stored = err == nil && (t != nil || (found && cur.AccessToken != ""))
+		return t, err
+	})
+	if err == nil && stored {
+		m.mark()
+	}
+	return err
+}
+
+// mark is best effort: without the marker the callback only stays open
+// to a state-less code, as before.
+func (m markingTokens) mark() {
+	if m.storage != "" {
+		_ = web.MarkTokenStored(m.storage)
+	}
 }
 
 // openLog opens the daily log file; a log that cannot be written must not

@@ -149,7 +149,9 @@ func TestOAuth_CallbackRules(t *testing.T) {
 	if _, err := s.DB().Token(context.Background(), "amocrm"); err == nil {
 		t.Fatal("a refused callback stored tokens")
 	}
-	// The widget install form has no state and is accepted.
+	// The widget install form has no state and is accepted (a few
+	// seconds after the refused attempt above used the exchange slot).
+	os.Remove(filepath.Join(s.Storage(), "oauth_exchange"))
 	w := s.Do(h, "GET", "/?code="+s.Amo.IssueCode()+"&referer="+ref+"&from_widget=1", nil)
 	if w.Code != 200 {
 		t.Fatalf("widget: %d %q", w.Code, w.Body.String())
@@ -161,7 +163,7 @@ func TestOAuth_ExchangeErrorIsSummarised(t *testing.T) {
 	s := apptest.New(t, false)
 	s.Migrate()
 	h := OAuthHandler(opts(s))
-	w := s.Do(h, "GET", "/?code=def50200notacode&referer="+hostOf(s.AmoURL), nil)
+	w := s.Do(h, "GET", "/?code=def50200notacodenotacodenotacode&referer="+hostOf(s.AmoURL), nil)
 	if w.Code != http.StatusBadGateway || !strings.Contains(w.Body.String(), "отклонил код") {
 		t.Fatalf("got %d %q", w.Code, w.Body.String())
 	}

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
@@ -20,7 +22,8 @@ import (
 func ShowConfigError(err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) {
-		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.Error(), Err: errors.Join(err, web.ErrConfig)}
+		return &web.PublicError{Status: http.StatusInternalServerError, Msg: ce.PublicText(), Detail: ce.Error(),
+			Err: errors.Join(err, web.ErrConfig)}
 	}
 	return err
 }
@@ -52,8 +55,11 @@ func (l *Lazy) Get(ctx context.Context) (*Env, error) {
 				l.err = ShowConfigError(l.err)
 				var pe *web.PublicError
 				if !errors.As(l.err, &pe) && errors.Is(l.err, errOpenDB) {
+					// The server, port, user and database name (the
+					// SQLite path) are for the log and the shell only.
 					l.err = &web.PublicError{Status: http.StatusInternalServerError, Err: l.err,
-						Msg: "База данных недоступна: " + l.err.Error() + ". Проверьте DB_* в .env."}
+						Msg:    "База данных недоступна. Проверьте DB_* в .env; подробности в logs/.",
+						Detail: "База данных недоступна: " + l.err.Error() + ". Проверьте DB_* в .env."}
 				}
 			}
 		}
@@ -136,16 +142,29 @@ func OAuthHandler(o Options) http.Handler {
 			ClientID:  cfg.AmoClientID,
 			BaseURL:   base,
 			Subdomain: AmoSubdomain(cfg),
-			Backend:   &oauthBackend{lz: lz},
+			Backend:   &oauthBackend{lz: lz, checkID: AmoSubdomain(cfg) == ""},
+			Gate:      &web.OAuthGate{Storage: lz.o.Paths.Storage},
 			Log:       log,
 		}, nil
 	})
 }
 
+// exchangeMaxWait bounds the callback's waits for a limiter slot.
+const exchangeMaxWait = time.Second
+
 type oauthBackend struct {
 	lz  *Lazy
 	amo *amocrm.Client
+	// checkID: the base names no account (a proxy, a test server), so
+	// the account id stored at the first authorization is compared.
+	checkID bool
+	// accountID is the account the last checked token belongs to.
+	accountID int64
 }
+
+// accountIDKey is the settings key of the amoCRM account id, stored at
+// the first successful authorization.
+const accountIDKey = "amocrm_account_id"
 
 func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
 	env, err := b.lz.Get(ctx)
@@ -153,7 +172,9 @@ func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
 		return nil, err
 	}
 	if b.amo == nil {
-		if b.amo, err = env.Amo(); err != nil {
+		// A code exchange never queues behind a sync: no slot within
+		// exchangeMaxWait and it fails at once.
+		if b.amo, err = env.amo(exchangeMaxWait); err != nil {
 			return nil, ShowConfigError(err)
 		}
 	}
@@ -188,14 +209,42 @@ func (b *oauthBackend) AccountSubdomain(ctx context.Context, tok domain.Token) (
 		return "", err
 	}
 	a, err := b.amo.VerifyToken(ctx, tok)
-	return a.Subdomain, err
+	if err != nil {
+		return "", err
+	}
+	b.accountID = a.ID
+	if b.checkID && a.ID != 0 {
+		env, _ := b.lz.Get(ctx)
+		v, ok, err := env.Store.Setting(ctx, accountIDKey)
+		if err != nil {
+			return "", err
+		}
+		if stored, _ := strconv.ParseInt(v, 10, 64); ok && stored != 0 && stored != a.ID {
+			return "", &web.PublicError{Status: http.StatusForbidden, Msg: fmt.Sprintf(
+				"Токены выданы для аккаунта amoCRM с ID %d, а интеграция авторизована для аккаунта с ID %d. Токены не сохранены: "+
+					"авторизуйтесь в прежнем аккаунте. Если аккаунт сменён намеренно, удалите из таблицы settings строку с ключом %s и повторите.",
+				a.ID, stored, accountIDKey)}
+		}
+	}
+	return a.Subdomain, nil
 }
 
 func (b *oauthBackend) SaveToken(ctx context.Context, tok domain.Token) error {
-	if _, err := b.open(ctx); err != nil {
+	env, err := b.open(ctx)
+	if err != nil {
 		return err
 	}
-	return b.amo.SaveTokens(ctx, tok)
+	if err := b.amo.SaveTokens(ctx, tok); err != nil {
+		return err
+	}
+	if b.accountID == 0 {
+		return nil
+	}
+	v, ok, err := env.Store.Setting(ctx, accountIDKey)
+	if err != nil || (ok && v != "" && v != "0") {
+		return err
+	}
+	return env.Store.SetSetting(ctx, accountIDKey, strconv.FormatInt(b.accountID, 10))
 }
 
 // MappingHandler serves api_status_mapping.cgi.

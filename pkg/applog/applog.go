@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,13 +155,62 @@ func (d *dailyFile) prune(now time.Time) {
 		return
 	}
 	cutoff := now.AddDate(0, 0, -d.retention).Format(time.DateOnly)
+	today := now.Format(time.DateOnly)
 	for _, e := range entries {
-		m := fileName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() || m[1] >= cutoff {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !e.Type().IsRegular() {
+			continue // .htaccess and folders stay
+		}
+		if m := fileName.FindStringSubmatch(name); m != nil {
+			if m[1] < cutoff {
+				os.Remove(filepath.Join(d.dir, name))
+			}
 			continue
 		}
-		os.Remove(filepath.Join(d.dir, e.Name()))
+		if m := rotatedName.FindStringSubmatch(name); m != nil {
+			if m[2] < cutoff {
+				os.Remove(filepath.Join(d.dir, name))
+			}
+			continue
+		}
+		d.pruneOther(entries, name, today, now.AddDate(0, 0, -d.retention))
 	}
+}
+
+// rotatedName is a file pruneOther renamed: base.YYYY-MM-DD.log, dated
+// by the day it was set aside.
+var rotatedName = regexp.MustCompile(`^(.+)\.(\d{4}-\d{2}-\d{2})\.log$`)
+
+// pruneOther handles a file of logs/ that is not ours: one not written
+// for retention days is removed; a .log that something keeps appending to
+// (a cron line's ">> logs/scheduler.log") is renamed base.<today>.log once
+// every retention days, and the renamed copies go after retention days:
+// no line stays much longer than the retention.
+func (d *dailyFile) pruneOther(entries []os.DirEntry, name, today string, cutoff time.Time) {
+	path := filepath.Join(d.dir, name)
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if info.ModTime().Before(cutoff) {
+		os.Remove(path)
+		return
+	}
+	base, ok := strings.CutSuffix(name, ".log")
+	if !ok || base == "" {
+		return
+	}
+	cut := cutoff.Format(time.DateOnly)
+	for _, e := range entries {
+		if m := rotatedName.FindStringSubmatch(e.Name()); m != nil && m[1] == base && m[2] >= cut {
+			return // set aside less than retention days ago
+		}
+	}
+	target := filepath.Join(d.dir, base+"."+today+".log")
+	if _, err := os.Lstat(target); err == nil {
+		return
+	}
+	os.Rename(path, target)
 }
 
 // Close closes the current file; later writes fail.

@@ -114,10 +114,58 @@ func TestOpen_RemovesOnlyDailyFilesPastRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	// 30 days before 2025-03-02 is 2025-01-31: older daily files go.
-	want := []string{"2024-12-31.log.gz", "2025-02-01.log", "2025-02-28.log", "2025-03-02.log", "notes.txt", "scheduler.log"}
+	// 30 days before 2025-03-02 is 2025-01-31: older daily files go. A
+	// .log something else appends to (a cron line's redirect) is set aside
+	// under today's date, to go in its turn.
+	want := []string{"2024-12-31.log.gz", "2025-02-01.log", "2025-02-28.log", "2025-03-02.log", "notes.txt", "scheduler.2025-03-02.log"}
 	if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("files = %v, want %v", got, want)
+	}
+}
+
+// scheduler.log, appended by a cron line every minute, never ages by its
+// modification time: it is set aside once every retention days and the
+// copies go after retention days. Other files of logs/ go when not
+// written for retention days; .htaccess stays.
+func TestOpen_SchedulerLogIsPrunedToo(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, age time.Duration, now time.Time) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func(now time.Time) {
+		_, c, err := Open(dir, fixedNow(now), 30, slog.LevelInfo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	day1 := time.Date(2025, 3, 2, 12, 0, 0, 0, time.UTC)
+	write(".htaccess", 400*24*time.Hour, day1)
+	write("old-notes.txt", 40*24*time.Hour, day1)
+	write("scheduler.log", 0, day1)
+	open(day1)
+	if got := strings.Join(listDir(t, dir), " "); got != ".htaccess 2025-03-02.log scheduler.2025-03-02.log" {
+		t.Fatalf("day 1: %s", got)
+	}
+	// Cron goes on appending; ten days later nothing moves.
+	day10 := day1.AddDate(0, 0, 10)
+	write("scheduler.log", 0, day10)
+	open(day10)
+	if got := strings.Join(listDir(t, dir), " "); got != ".htaccess 2025-03-02.log 2025-03-12.log scheduler.2025-03-02.log scheduler.log" {
+		t.Fatalf("day 10: %s", got)
+	}
+	// After the retention the old copy goes and the file is set aside again.
+	day40 := day1.AddDate(0, 0, 40)
+	write("scheduler.log", 0, day40)
+	open(day40)
+	if got := strings.Join(listDir(t, dir), " "); got != ".htaccess 2025-03-12.log 2025-04-11.log scheduler.2025-04-11.log" {
+		t.Fatalf("day 40: %s", got)
 	}
 }
 

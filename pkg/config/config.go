@@ -151,9 +151,22 @@ var DefaultKaspiImportStates = []string{
 // what is expected. It never holds a secret value.
 type Error struct {
 	Lines []string
+	// Public, when set, are the same lines without any value, for an
+	// anonymous web caller: a value cut from a broken .env may hold the
+	// keys after it, secrets included. Values appear only on the command
+	// line and in doctor.
+	Public []string
 }
 
 func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
+
+// PublicText is the text a web caller may see: Public, else Lines.
+func (e *Error) PublicText() string {
+	if e.Public != nil {
+		return strings.Join(e.Public, "\n")
+	}
+	return e.Error()
+}
 
 // Load reads root/.env and the environment (getenv; nil means none) into a
 // Config. Environment values win over the file; an empty value means the
@@ -239,8 +252,9 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	}
 	if r.missed && r.noFile {
 		r.lines = append([]string{EnvFile + ": файл не найден в " + root + " — скопируйте .env.example в .env и заполните его"}, r.lines...)
+		r.public = append([]string{EnvFile + ": файл не найден — скопируйте .env.example в .env и заполните его"}, r.public...)
 	}
-	return c, &Error{Lines: r.lines}
+	return c, &Error{Lines: r.lines, Public: r.public}
 }
 
 // reader looks keys up (environment first) and collects problems.
@@ -250,6 +264,7 @@ type reader struct {
 	noFile bool
 	missed bool
 	lines  []string
+	public []string // lines without values
 }
 
 // str returns the trimmed value of key; "" when unset or empty.
@@ -262,7 +277,10 @@ func (r *reader) str(key string) string {
 	return strings.TrimSpace(r.file[key])
 }
 
-func (r *reader) problem(line string) { r.lines = append(r.lines, line) }
+func (r *reader) problem(line string) {
+	r.lines = append(r.lines, line)
+	r.public = append(r.public, line)
+}
 
 func (r *reader) missing(key, what string) {
 	r.missed = true
@@ -275,7 +293,8 @@ func (r *reader) malformed(key, value, expected string) {
 	if len([]rune(value)) > 40 {
 		value = string([]rune(value)[:40]) + "…"
 	}
-	r.problem(fmt.Sprintf("%s: ожидается %s, а задано %q", key, expected, value))
+	r.lines = append(r.lines, fmt.Sprintf("%s: ожидается %s, а задано %q", key, expected, value))
+	r.public = append(r.public, fmt.Sprintf("%s: ожидается %s (значение видно в консоли: bin/doctor)", key, expected))
 }
 
 func (r *reader) secret(key string, required bool, what string) Secret {

@@ -21,12 +21,16 @@ import (
 // values (silently changing passwords that contain $), rejects a whole
 // file over one line without =, and cuts an inline comment at the last
 // " #" instead of the first. Beyond the PHP behaviour a UTF-8 byte order
-// mark and Windows line endings are tolerated.
+// mark, Windows (CRLF) and old Mac (CR) line endings are tolerated.
 func ParseDotenv(data []byte) map[string]string {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	out := make(map[string]string)
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSuffix(line, "\r")
+	// A lone CR (old Mac line endings, some editors) ends a line too:
+	// read as part of a value it would hide the keys after it inside
+	// that value.
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	for _, line := range strings.Split(text, "\n") {
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 			continue

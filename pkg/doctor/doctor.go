@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -45,6 +46,12 @@ type Options struct {
 	// Connect builds the clients; required.
 	Connect Connector
 	Logger  *slog.Logger
+	// Fix lets doctor take away the access of other users of the host
+	// to .env, storage/, logs/ and the database files (--fix).
+	Fix bool
+	// HTTPClient makes the check that .env cannot be downloaded; nil
+	// means a client with a short timeout.
+	HTTPClient *http.Client
 	// MaxFetchAge and MaxReconcileAge: how old the last successful run may
 	// be (defaults 15 minutes and 1 hour: cron runs them every 1 and 10).
 	MaxFetchAge, MaxReconcileAge time.Duration
@@ -80,7 +87,10 @@ func Run(ctx context.Context, opt Options) Report {
 	cfg, cfgErr := config.Load(opt.Root, opt.Getenv,
 		config.NeedDB|config.NeedKaspi|config.NeedAmo|config.NeedOAuth|config.NeedSecret)
 	checkConfig(&r, cfg, cfgErr)
+	checkCronSecret(&r, cfg)
 	checkDirs(&r, opt.Root)
+	checkModes(&r, opt.Root, cfg, opt.Fix)
+	checkWebExposure(ctx, &r, cfg, opt.HTTPClient)
 
 	db, closeDB, dbOK := checkDB(ctx, &r, opt.Connect, cfg)
 	if closeDB != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -37,6 +38,10 @@ type install struct {
 	kaspi *kaspifake.Server
 	now   time.Time
 	host  Host
+	// site is the shop's web server; serve lists the paths it serves.
+	site  *httptest.Server
+	serve map[string]bool
+	fix   bool
 }
 
 // newInstall sets up a healthy, fully configured installation: migrated
@@ -44,7 +49,18 @@ type install struct {
 func newInstall(t *testing.T) *install {
 	t.Helper()
 	in := &install{t: t, root: t.TempDir(), now: time.Now(), host: goodHost}
-	in.amo = amofake.New(amofake.Options{RPS: -1})
+	// The shop's site: answers 404 for the private files unless a test
+	// makes it serve them.
+	in.site = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if in.serve[r.URL.Path] {
+			w.Write([]byte("DB_DRIVER=sqlite\n"))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(in.site.Close)
+	in.serve = map[string]bool{}
+	in.amo = amofake.New(amofake.Options{RPS: -1, RedirectURI: in.site.URL + "/shop/cgi-bin/oauth_callback.cgi"})
 	amoSrv := httptest.NewServer(in.amo)
 	t.Cleanup(amoSrv.Close)
 	in.kaspi = kaspifake.New(kaspifake.Options{Token: kaspiToken})
@@ -58,7 +74,7 @@ func newInstall(t *testing.T) *install {
 		"AMO_SUBDOMAIN":                      amoSrv.URL,
 		"AMO_CLIENT_ID":                      amofake.DefaultClientID,
 		"AMO_CLIENT_SECRET":                  amofake.DefaultClientSecret,
-		"AMO_REDIRECT_URI":                   amofake.DefaultRedirectURI,
+		"AMO_REDIRECT_URI":                   in.site.URL + "/shop/cgi-bin/oauth_callback.cgi",
 		"AMO_PIPELINE_ID":                    fmt.Sprint(amofake.PipelineID),
 		"AMO_STATUS_ID":                      fmt.Sprint(amofake.StatusNewOrder),
 		"AMO_RESPONSIBLE_USER_ID":            fmt.Sprint(amofake.UserID),
@@ -143,7 +159,7 @@ func (in *install) recordRun(db *store.DB, task string, at time.Time, ok bool) {
 func (in *install) run() Report {
 	in.t.Helper()
 	return Run(context.Background(), Options{
-		Root: in.root, Now: in.now, Host: &in.host,
+		Root: in.root, Now: in.now, Host: &in.host, Fix: in.fix,
 		Connect: Wiring{StoreConfig: app.StoreConfig, AmoLimiter: ratelimit.New("", 1000)},
 	})
 }
@@ -216,6 +232,8 @@ func TestRun_CatchesEachMisconfiguration(t *testing.T) {
 			[]string{"env.keys"}, ""},
 		{"example value left in", func(in *install) { in.set("CRON_SECRET", "change_me_to_a_long_random_string") },
 			[]string{"env.examples"}, "CRON_SECRET"},
+		{"CRON_SECRET shorter than 16", func(in *install) { in.set("CRON_SECRET", "k8s2j4h6g8f0d2s") },
+			[]string{"env.secret"}, "короче 16 символов"},
 		{"placeholder value", func(in *install) { in.set("AMO_CLIENT_SECRET", "your-client-secret") },
 			[]string{"env.examples"}, "AMO_CLIENT_SECRET"},
 		{".env readable by others", func(in *install) { in.must(os.Chmod(filepath.Join(in.root, ".env"), 0o644)) },
@@ -367,5 +385,60 @@ func TestRun_SaysHowContactsAreFound(t *testing.T) {
 	expectFail(t, r)
 	if c, ok := r.Find("runs.contact_index"); !ok || c.Mark != Warn || !strings.Contains(c.Detail, "поиск каждого нового номера") || c.Fix == "" {
 		t.Fatalf("search mode: %+v\n%s", c, text(r))
+	}
+}
+
+// Files of the install that other users of the host can read are flagged;
+// --fix takes that access away and keeps the owner's and the group's.
+func TestRun_ModesCheckedAndFixed(t *testing.T) {
+	in := newInstall(t)
+	db := filepath.Join(in.root, config.DefaultSQLiteFile)
+	logs := filepath.Join(in.root, "logs")
+	in.must(os.MkdirAll(logs, 0o755))
+	in.must(os.Chmod(logs, 0o755))
+	in.writeFile("logs/scheduler.log", "x", 0o644)
+	in.must(os.Chmod(db, 0o644))
+	in.must(os.Chmod(filepath.Join(in.root, ".env"), 0o640))
+	r := in.run()
+	expectFail(t, r, "files.modes")
+	if d := text(r); !strings.Contains(d, "logs (0755)") || !strings.Contains(d, "storage/kaspi_amocrm.sqlite (0644)") || !strings.Contains(d, "doctor --fix") {
+		t.Fatalf("report:\n%s", d)
+	}
+	in.fix = true
+	r = in.run()
+	expectFail(t, r)
+	for p, want := range map[string]os.FileMode{logs: 0o750, db: 0o640, filepath.Join(logs, "scheduler.log"): 0o640, filepath.Join(in.root, ".env"): 0o640} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v, want %v", p, st.Mode().Perm(), want)
+		}
+	}
+}
+
+// doctor asks the shop's site for .env and the database: served files
+// fail the check.
+func TestRun_EnvDownloadableFromTheSiteFails(t *testing.T) {
+	in := newInstall(t)
+	expectFail(t, in.run())
+	in.serve["/shop/.env"] = true
+	r := in.run()
+	expectFail(t, r, "web.exposure")
+	if d := text(r); !strings.Contains(d, "/shop/.env (HTTP 200)") || !strings.Contains(d, "public_html") {
+		t.Fatalf("report:\n%s", d)
+	}
+}
+
+// Files owned by another user than the one running doctor (CGI without
+// suEXEC) get the explanation of the group access both users need.
+func TestRun_FilesOfAnotherUserExplainGroupAccess(t *testing.T) {
+	in := newInstall(t)
+	expectFail(t, in.run())
+	old := isOthers
+	defer func() { isOthers = old }()
+	isOthers = func(fi fs.FileInfo) bool { return fi.Name() == "kaspi_amocrm.sqlite" }
+	r := in.run()
+	expectFail(t, r)
+	if d := text(r); !strings.Contains(d, "storage/kaspi_amocrm.sqlite") || !strings.Contains(d, "suEXEC") || !strings.Contains(d, "группе") {
+		t.Fatalf("report:\n%s", d)
 	}
 }

@@ -154,7 +154,7 @@ func checkDirs(r *Report, root string) {
 	for _, dir := range []string{"storage", "logs"} {
 		c := Check{ID: "dir." + dir, Title: "Папка " + dir + "/ доступна для записи"}
 		path := filepath.Join(root, dir)
-		if err := os.MkdirAll(path, 0o750); err != nil {
+		if err := os.MkdirAll(path, 0o700); err != nil {
 			c.Mark, c.Detail = Fail, errCause(err)
 			c.Fix = "Создайте папку " + dir + " рядом с .env и дайте владельцу сайта права на запись (750)."
 			r.add(c)

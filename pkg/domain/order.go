@@ -69,6 +69,11 @@ type Order struct {
 	// lines apart from one whose lines were not fetched.
 	Lines       []Line `json:"lines,omitempty"`
 	LinesLoaded bool   `json:"linesLoaded,omitempty"`
+
+	// Rejected, when set, says why the order cannot be imported (an id or
+	// code of the wrong shape or length, an overlong state): the sync sets
+	// it aside with this reason and never stores its fields.
+	Rejected string `json:"-"`
 }
 
 // Customer is the buyer. Phone is the raw customer.cellPhone value (10 digits

@@ -204,7 +204,9 @@ func (c *Client) try(ctx context.Context, op, u string) ([]byte, *APIError) {
 func classify(op string, status int, body []byte) *APIError {
 	isJSON := json.Valid(body)
 	e := &APIError{Op: op, Status: status}
-	if !isJSON {
+	if !isJSON && !looksLikeJSON(body) {
+		// An HTML page of a proxy or a WAF: its first bytes help. A cut
+		// JSON page holds buyers' data and is never quoted.
 		e.Body = snippet(body)
 	} else if title, ok := errorTitle(body); ok {
 		e.Title = title
@@ -226,6 +228,20 @@ func classify(op string, status int, body []byte) *APIError {
 		e.Kind = domain.ErrBadRequest
 	}
 	return e
+}
+
+// looksLikeJSON reports whether body starts like a JSON document.
+func looksLikeJSON(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // stripURL drops the *url.Error wrapper so errors stay short; the URL

@@ -193,7 +193,12 @@ func decodeOrders(body []byte) (page, error) {
 		if !ok {
 			continue
 		}
-		o.Lines, o.LinesLoaded = attachLines(r.Relationships.Entries.Data, entries)
+		if o.Rejected == "" {
+			o.Lines, o.LinesLoaded = attachLines(r.Relationships.Entries.Data, entries)
+			for i := range o.Lines {
+				cleanLine(&o.Lines[i])
+			}
+		}
 		p.orders = append(p.orders, o)
 	}
 	return p, nil
@@ -214,7 +219,9 @@ func decodeEntries(body []byte) ([]domain.Line, error) {
 		if r.Type != "" && r.Type != "orderentries" {
 			continue
 		}
-		lines = append(lines, decodeLine(r))
+		l := decodeLine(r)
+		cleanLine(&l)
+		lines = append(lines, l)
 	}
 	return lines, nil
 }
@@ -240,11 +247,13 @@ func decodeData(raw json.RawMessage, out *[]resource) error {
 	return json.Unmarshal(raw, out)
 }
 
+// decodeOrder reads one order. An order whose id, code, state or status
+// is of the wrong shape comes back with Rejected set and only what names
+// it; the text fields of a valid one are cleaned and cut (cleanOrder).
 func decodeOrder(r resource) (domain.Order, bool) {
 	var a orderAttributes
-	if len(r.Attributes) == 0 || json.Unmarshal(r.Attributes, &a) != nil || a.Code == "" {
-		// Without its code an order cannot be keyed; skip rather than guess.
-		return domain.Order{}, false
+	if len(r.Attributes) == 0 || json.Unmarshal(r.Attributes, &a) != nil {
+		return domain.Order{ID: string(r.ID), Rejected: "order attributes are not an object"}, true
 	}
 	o := domain.Order{
 		ID:                 string(r.ID),
@@ -284,6 +293,10 @@ func decodeOrder(r resource) (domain.Order, bool) {
 			o.Address = &addr
 		}
 	}
+	if why := rejectReason(o); why != "" {
+		return domain.Order{ID: o.ID, Code: o.Code, CreationMs: o.CreationMs, Rejected: why}, true
+	}
+	cleanOrder(&o)
 	return o, true
 }
 

@@ -91,8 +91,9 @@ func TestDecodeOrders_Defensive(t *testing.T) {
 	if p.pageCount != 3 || p.total != 250 {
 		t.Errorf("meta %d/%d", p.pageCount, p.total)
 	}
-	if len(p.orders) != 2 {
-		t.Fatalf("want the two orders with a code, got %+v", p.orders)
+	// The two orders without a usable code come back set aside.
+	if len(p.orders) != 4 || p.orders[2].Rejected == "" || p.orders[3].Rejected == "" || p.orders[0].Rejected != "" || p.orders[1].Rejected != "" {
+		t.Fatalf("want the two orders with a code and two rejected, got %+v", p.orders)
 	}
 	a, b := p.orders[0], p.orders[1]
 	if a.TotalPrice != 4000.5 || a.CreationMs != 1751880231300 || a.Customer.Phone != "+0(000)-000-00-00" ||

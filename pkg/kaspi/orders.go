@@ -79,7 +79,7 @@ func (c *Client) OrderByCode(ctx context.Context, code string) (domain.Order, er
 	q.Set("filter[orders][code]", code)
 	var found *domain.Order
 	err := c.listPages(ctx, "order by code", q, func(o domain.Order) error {
-		if o.Code == code && found == nil {
+		if o.Code == code && o.Rejected == "" && found == nil {
 			found = &o
 		}
 		return nil
@@ -102,9 +102,24 @@ func (c *Client) Entries(ctx context.Context, id string) ([]domain.Line, error) 
 	}
 	lines, derr := decodeEntries(body)
 	if derr != nil {
-		return nil, &APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr, Body: snippet(body)}
+		return nil, &APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr}
 	}
 	return lines, nil
+}
+
+// MaxPages bounds the pages of one listing (100,000 orders).
+const MaxPages = 1000
+
+// PageLimit is how many pages a listing reads for an answer's pageCount
+// and totalCount: no more than totalCount needs (totalCount/size + 1) and
+// at most MaxPages, whatever pageCount claims. A missing totalCount (0)
+// leaves only MaxPages.
+func PageLimit(pageCount, total int) int {
+	n := min(pageCount, MaxPages)
+	if total > 0 {
+		n = min(n, total/PageSize+1)
+	}
+	return n
 }
 
 // listPages reads every page of GET /orders for the filter q and calls fn
@@ -115,6 +130,11 @@ func (c *Client) listPages(ctx context.Context, what string, q url.Values, fn fu
 	q.Set("include[orders]", "entries")
 	pageCount := 1
 	for n := 0; n < pageCount; n++ {
+		// A run's deadline holds on every page: a listing that claims
+		// endless pages must not keep the run lock.
+		if by := domain.WaitBound(ctx); n > 0 && !by.IsZero() && !time.Now().Before(by) {
+			return fmt.Errorf("kaspi: %s: run time budget spent after page %d of %d: %w", what, n, pageCount, domain.ErrTransient)
+		}
 		q.Set("page[number]", strconv.Itoa(n))
 		body, err := c.get(ctx, op, "/orders", q.Encode())
 		if err != nil {
@@ -122,14 +142,16 @@ func (c *Client) listPages(ctx context.Context, what string, q url.Values, fn fu
 		}
 		p, derr := decodeOrders(body)
 		if derr != nil {
+			// The page holds buyers' data: the error names the endpoint
+			// and the decode error only.
 			return fmt.Errorf("kaspi: %s page %d: %w", what, n,
-				&APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr, Body: snippet(body)})
+				&APIError{Op: op, Status: 200, Kind: domain.ErrTransient, Err: derr})
 		}
 		// The count may grow while we read (orders become visible late);
-		// follow the latest answer.
-		pageCount = p.pageCount
+		// follow the latest answer, within what totalCount allows.
+		pageCount = PageLimit(p.pageCount, p.total)
 		for _, o := range p.orders {
-			if !o.LinesLoaded {
+			if !o.LinesLoaded && o.Rejected == "" {
 				if o.ID == "" {
 					return fmt.Errorf("kaspi: %s: order %s has no id to load its lines", what, o.Code)
 				}

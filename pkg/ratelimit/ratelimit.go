@@ -87,12 +87,35 @@ func newLimiter(path string, interval time.Duration) *Limiter {
 // Interval is the spacing between two granted requests.
 func (l *Limiter) Interval() time.Duration { return l.interval }
 
+// ErrNoSlot is returned by WaitBy when no slot is free before the caller's
+// bound. Nothing was reserved: a refused caller does not push the pace of
+// the others.
+var ErrNoSlot = errors.New("ratelimit: no free slot before the deadline")
+
 // Wait blocks until the caller may send one request, or ctx is done.
-func (l *Limiter) Wait(ctx context.Context) error {
+func (l *Limiter) Wait(ctx context.Context) error { return l.WaitBy(ctx, time.Time{}) }
+
+// WaitBy is Wait bounded by a time: when the next free slot (or the turn
+// of this caller among the waiters of this process) comes after by, it
+// returns ErrNoSlot without reserving anything, as soon as that is known.
+// A zero by means no bound.
+func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
+	var late <-chan time.Time
+	if !by.IsZero() {
+		d := by.Sub(l.now())
+		if d < 0 {
+			return ErrNoSlot
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		late = t.C
+	}
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-late:
+		return ErrNoSlot
 	}
 	defer func() { <-l.sem }()
 
@@ -101,9 +124,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		pauseCh := l.pauseCh
 		l.mu.Unlock()
 
-		slot, err := l.reserve()
+		slot, ok, err := l.reserve(by)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			return ErrNoSlot
 		}
 		d := slot.Sub(l.now())
 		if d <= 0 {
@@ -153,9 +179,9 @@ func (l *Limiter) PausedUntil() time.Time {
 }
 
 // reserve takes the next free slot and records it as the last request.
-func (l *Limiter) reserve() (time.Time, error) {
-	var slot time.Time
-	err := l.update(func(st *state) {
+// When by is set and the slot comes later, nothing is recorded (ok false).
+func (l *Limiter) reserve(by time.Time) (slot time.Time, ok bool, err error) {
+	err = l.update(func(st *state) {
 		now := l.now()
 		slot = now
 		if next := st.last.Add(l.interval); next.After(slot) {
@@ -164,9 +190,13 @@ func (l *Limiter) reserve() (time.Time, error) {
 		if st.pausedUntil.After(slot) {
 			slot = st.pausedUntil
 		}
+		if !by.IsZero() && slot.After(by) {
+			return
+		}
+		ok = true
 		st.last = slot
 	})
-	return slot, err
+	return slot, ok, err
 }
 
 type state struct {

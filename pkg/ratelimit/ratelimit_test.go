@@ -185,3 +185,56 @@ func TestNewUnder_FortyGoroutinesStayUnderTheCeiling(t *testing.T) {
 		t.Fatalf("%d requests in one second, ceiling 7", n)
 	}
 }
+
+// A bounded wait whose slot falls after its bound is refused at once and
+// reserves nothing: the next unbounded waiter gets the slot the refused
+// one would have taken.
+func TestWaitBy_RefusesASlotPastTheBoundAndReservesNothing(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "amo.rate")
+	l := New(path, 0.1) // slots ~10.6 s apart
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before, err := readState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if err := New(path, 0.1).WaitBy(context.Background(), time.Now().Add(time.Second)); err != ErrNoSlot {
+			t.Fatalf("bounded wait %d: %v, want ErrNoSlot", i, err)
+		}
+	}
+	after, err := readState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.last.Equal(before.last) {
+		t.Fatalf("refused waits moved the last slot from %v to %v", before.last, after.last)
+	}
+	if err := l.WaitBy(context.Background(), time.Now().Add(-time.Second)); err != ErrNoSlot {
+		t.Fatalf("a bound in the past: %v", err)
+	}
+}
+
+// A slot within the bound is granted as by Wait.
+func TestWaitBy_GrantsASlotWithinTheBound(t *testing.T) {
+	t.Parallel()
+	l := New(filepath.Join(t.TempDir(), "amo.rate"), 1000)
+	for i := 0; i < 3; i++ {
+		if err := l.WaitBy(context.Background(), time.Now().Add(time.Minute)); err != nil {
+			t.Fatalf("wait %d: %v", i, err)
+		}
+	}
+}
+
+// A pause longer than the bound refuses a bounded waiter instead of
+// holding it for the whole pause.
+func TestWaitBy_PauseLongerThanTheBoundRefuses(t *testing.T) {
+	t.Parallel()
+	l := New("", 1000)
+	l.Pause(time.Hour)
+	if err := l.WaitBy(context.Background(), time.Now().Add(time.Second)); err != ErrNoSlot {
+		t.Fatalf("got %v, want ErrNoSlot", err)
+	}
+}

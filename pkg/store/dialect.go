@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -157,9 +158,16 @@ func openSQLite(ctx context.Context, cfg Config) (*sql.DB, error) {
 		return nil, errors.New("store: sqlite: database file path is empty")
 	}
 	if dir := filepath.Dir(cfg.SQLitePath); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: connect to %s: %w", cfg.where(), err)
 		}
+	}
+	// The file holds OAuth tokens and buyers' names and phones: create it
+	// owner-only before SQLite does (with 0644 under a usual umask).
+	if f, err := os.OpenFile(cfg.SQLitePath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: connect to %s: %w", cfg.where(), err)
 	}
 	db, err := sql.Open("sqlite", sqliteDSN(cfg.SQLitePath))
 	if err != nil {

@@ -99,6 +99,7 @@ type Summary struct {
 	Pending      int // orders still on their way to a deal (incl. waiting for a retry)
 	Failed       int // orders set aside by this run
 	Quarantined  int // orders in quarantine
+	Rejected     int // Kaspi orders of a bad shape set aside by this run (each reported once)
 	Moved        int // reconcile: deals moved to another status
 	Notes        int // reconcile: change notes written
 	Refreshed    int // reconcile: open orders looked up by code
@@ -113,6 +114,9 @@ type Summary struct {
 func (s Summary) String() string {
 	line := fmt.Sprintf("%s: found %d, created %d, pending %d, failed %d, quarantined %d",
 		s.Task, s.Found, s.Created, s.Pending, s.Failed, s.Quarantined)
+	if s.Rejected > 0 {
+		line += fmt.Sprintf(", rejected %d", s.Rejected)
+	}
 	if s.Task == "reconcile" {
 		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
 	}

@@ -144,7 +144,12 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 func (r *run) store(ctx context.Context, listed []domain.Order) (int64, error) {
 	var newest int64
 	orders := listed[:0:0]
+	var rejected []domain.Order
 	for _, o := range listed {
+		if o.Rejected != "" {
+			rejected = append(rejected, o)
+			continue
+		}
 		if o.Code == "" {
 			// One malformed order must not stop every run.
 			r.log.Warn("Kaspi listed an order without a code; skipped", "kaspi_id", o.ID)
@@ -152,6 +157,9 @@ func (r *run) store(ctx context.Context, listed []domain.Order) (int64, error) {
 		}
 		orders = append(orders, o)
 		newest = max(newest, o.CreationMs)
+	}
+	if err := r.setAsideRejected(ctx, rejected); err != nil {
+		return 0, err
 	}
 	if len(orders) == 0 {
 		return newest, nil

@@ -65,6 +65,8 @@ type env struct {
 	crmOverride domain.CRM
 	// tick, when set, moves the engine's clock on at every reading.
 	tick time.Duration
+	// lim is the amoCRM client's limiter.
+	lim *ratelimit.Limiter
 }
 
 // crmWith overrides CreateLeads of a CRM.
@@ -108,10 +110,11 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	if err := db.SaveToken(context.Background(), "amocrm", domain.Token{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp.Unix()}); err != nil {
 		t.Fatal(err)
 	}
+	e.lim = ratelimit.New("", 1000)
 	crm, err := amocrm.New(amocrm.Config{
 		BaseURL: amoSrv.URL, ClientID: amofake.DefaultClientID, ClientSecret: amofake.DefaultClientSecret,
 		RedirectURI: amofake.DefaultRedirectURI, Tokens: db, Settings: db,
-		Limiter: ratelimit.New("", 1000), LockDir: t.TempDir(),
+		Limiter: e.lim, LockDir: t.TempDir(),
 		HTTPClient: &http.Client{Timeout: 5 * time.Second}, Now: e.clock.Now,
 		Retries: 2, BackoffBase: time.Millisecond,
 	})

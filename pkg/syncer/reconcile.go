@@ -56,6 +56,10 @@ func (r *run) reconcile(ctx context.Context) error {
 			return err
 		}
 		err := r.kaspi.ListOrders(ctx, state, from, to, func(o domain.Order) error {
+			if o.Rejected != "" {
+				// Never in the ledger; fetch_new reports it once.
+				return nil
+			}
 			buf = append(buf, o)
 			if len(buf) >= ingestChunk {
 				return flush()

@@ -110,6 +110,9 @@ func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*ru
 			return r.summary(), fmt.Errorf("%s: %w", task, lerr("start run", err))
 		}
 	}
+	// No limiter wait of this run may end past its budget (the limiter
+	// keeps real time, whatever clock the run was given).
+	ctx = domain.WithWaitBound(ctx, time.Now().Add(r.deadline.Sub(r.start)))
 	var sum Summary
 	if err = body(r, ctx); err != nil {
 		err = fmt.Errorf("%s: %w", task, err)

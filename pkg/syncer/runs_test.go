@@ -73,3 +73,24 @@ func TestFetchNew_PersonalDataOfFinishedOrdersIsDroppedAfterRetention(t *testing
 		}
 	})
 }
+
+// A run's limiter waits end with its time budget: with the shared pace
+// held an hour ahead (a long 429 pause, other programs), the run gives up
+// its amoCRM calls at once and ends without error, the orders pending,
+// instead of waiting the hour while it holds the run lock.
+func TestFetchNew_LimiterWaitsAreBoundedByTheRunBudget(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000031", time.Hour, "7011234567"))
+		e.cfg.Budget = 5 * time.Second
+		e.lim.Pause(time.Hour)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := syncer.FetchNew(ctx, e.cfg, e.deps())
+		if err != nil {
+			t.Fatalf("err = %v", err)
+		}
+		if s.Pending != 1 || s.Created != 0 || e.amoRequests() != 0 {
+			t.Fatalf("summary %+v, amoCRM requests %d", s, e.amoRequests())
+		}
+	})
+}

@@ -28,11 +28,37 @@ var (
 type PublicError struct {
 	Status int
 	Msg    string
-	Err    error // optional cause, for errors.Is; never shown
+	// Detail, when set, is shown instead of Msg to a command-line run
+	// (whoever runs a program from a shell can read .env anyway): the
+	// value of a bad key, the server a database connection failed on.
+	Detail string
+	Err    error // optional cause, for errors.Is; never shown to the web
 }
 
 func (e *PublicError) Error() string { return e.Msg }
 func (e *PublicError) Unwrap() error { return e.Err }
+
+// logText is what the log gets for err: a PublicError's message with its
+// cause (a database error names the server, never the password), except
+// for a bad .env, whose lines may hold values cut from a broken file.
+func logText(err error) string {
+	var pe *PublicError
+	if errors.As(err, &pe) && pe.Err != nil && !errors.Is(err, ErrConfig) {
+		return err.Error() + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// answerTo is answer for one request: a command-line run sees a
+// PublicError's Detail.
+func answerTo(r *http.Request, err error) (status int, msg string) {
+	status, msg = answer(err)
+	var pe *PublicError
+	if isTrusted(r) && errors.As(err, &pe) && pe.Detail != "" {
+		msg = pe.Detail
+	}
+	return status, msg
+}
 
 // Public wraps a safe message with its status.
 func Public(status int, msg string) error { return &PublicError{Status: status, Msg: msg} }
@@ -47,6 +73,8 @@ func answer(err error) (status int, msg string) {
 		return pe.Status, pe.Msg
 	case errors.Is(err, errSecretUnset):
 		return http.StatusForbidden, msgSecretUnset
+	case errors.Is(err, errSecretShort):
+		return http.StatusForbidden, msgSecretShort
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, "Forbidden"
 	case errors.Is(err, ErrSchemaBehind):

@@ -122,8 +122,9 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 func (h *Mapping) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r, maxJSONBody)
 	if !isTrusted(r) {
-		if IsExampleSecret(h.Secret) {
-			jsonError(w, http.StatusForbidden, msgSecretUnset)
+		if err := secretProblem(h.Secret); err != nil {
+			_, msg := answer(err)
+			jsonError(w, http.StatusForbidden, msg)
 			return
 		}
 		got := r.Header.Get("X-API-Secret")
@@ -159,13 +160,13 @@ func (h *Mapping) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		noteError(r, err)
 		if h.Log != nil {
-			h.Log.Error("status mapping api failed", slog.String("action", action), slog.String("error", err.Error()))
+			h.Log.Error("status mapping api failed", slog.String("action", action), slog.String("error", logText(err)))
 		}
 		// A 500 from the table is the generic text; a PublicError's (a bad
 		// .env naming its keys) is safe and says what to fix.
 		status, msg := http.StatusInternalServerError, "Internal Server Error"
 		var pe *PublicError
-		if s, m := answer(err); s != http.StatusInternalServerError || errors.As(err, &pe) {
+		if s, m := answerTo(r, err); s != http.StatusInternalServerError || errors.As(err, &pe) {
 			status, msg = s, m
 		}
 		jsonError(w, status, msg)

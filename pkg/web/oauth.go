@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,12 +51,16 @@ type OAuth struct {
 	ClientID string
 	// BaseURL is the configured API base, scheme://host[:port].
 	BaseURL string
-	// Subdomain is the account AMO_SUBDOMAIN names; empty when it is a
-	// full URL base (then the account answering there is the right one).
+	// Subdomain is the account AMO_SUBDOMAIN names; empty when its base
+	// names no account (a proxy, a test server): the backend then compares
+	// the account id stored at the first authorization.
 	Subdomain string
 	Backend   OAuthBackend
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Gate, when set, refuses anonymous requests from files in storage/
+	// before the database or amoCRM is touched; the wiring always sets it.
+	Gate *OAuthGate
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 func (h *OAuth) now() time.Time {
@@ -101,13 +106,32 @@ func (h *OAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusBadRequest, "Нет параметра code. Эту страницу открывает amoCRM после авторизации; чтобы начать, откройте oauth_callback.cgi?start=1&token=CRON_SECRET.")
 		return
 	}
+	if !IsCodeShape(code) {
+		writeText(w, http.StatusBadRequest, "Параметр code не похож на код авторизации amoCRM. Начните авторизацию заново: oauth_callback.cgi?start=1&token=CRON_SECRET.")
+		return
+	}
 	if ref := q.Get("referer"); ref != "" && !sameHost(ref, h.BaseURL) {
 		writeText(w, http.StatusForbidden, "Код выдан другим аккаунтом amoCRM, чем указан в AMO_SUBDOMAIN. Проверьте AMO_SUBDOMAIN в .env или авторизуйтесь в нужном аккаунте.")
 		return
 	}
+	state, fromWidget := q.Get("state"), q.Get("from_widget") != ""
+	if msg := h.gate(r, state, fromWidget); msg != "" {
+		writeText(w, http.StatusForbidden, msg)
+		return
+	}
+	// The exchange slot is taken before the database is opened for a
+	// request without a state (nothing cheaper tells it apart), and after
+	// the state check otherwise, so that forged states cannot use up the
+	// owner's slot.
+	if state == "" && !h.takeExchange(w, r) {
+		return
+	}
 	ctx := r.Context()
-	if err := h.checkState(ctx, q.Get("state"), q.Get("from_widget") != ""); err != nil {
+	if err := h.checkState(ctx, state, fromWidget); err != nil {
 		fail(w, r, h.Log, "oauth state", err)
+		return
+	}
+	if state != "" && !h.takeExchange(w, r) {
 		return
 	}
 	tok, err := h.Backend.ExchangeCode(ctx, code)
@@ -136,6 +160,46 @@ func (h *OAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusOK, "Токены сохранены. Окно можно закрыть.")
 }
 
+// takeExchange takes the install's exchange slot or answers 429 at once.
+func (h *OAuth) takeExchange(w http.ResponseWriter, r *http.Request) bool {
+	if h.Gate == nil || isTrusted(r) {
+		return true
+	}
+	err := h.Gate.TakeExchange()
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, errExchangeBusy) {
+		fail(w, r, h.Log, "oauth exchange slot", &PublicError{Status: http.StatusInternalServerError, Err: err,
+			Msg: "Не удалось записать файл в папку storage/: проверьте, что она существует и доступна программе на запись."})
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(ExchangeEvery/time.Second)))
+	writeText(w, http.StatusTooManyRequests, "Слишком частые попытки авторизации. Подождите несколько секунд и обновите страницу.")
+	return false
+}
+
+// gate refuses, from files only, a code that cannot be a pending
+// authorization: without a state (or from the widget form) once tokens
+// are stored and the owner has not opened ?start=1 lately; with a state
+// when no state can be pending. It returns the message, "" to go on.
+// Command-line runs are trusted.
+func (h *OAuth) gate(r *http.Request, state string, fromWidget bool) string {
+	if h.Gate == nil || isTrusted(r) {
+		return ""
+	}
+	if state == "" || fromWidget {
+		if h.Gate.AllowStateless() {
+			return ""
+		}
+		return "Токены amoCRM уже сохранены. Чтобы авторизоваться заново, откройте oauth_callback.cgi?start=1&token=CRON_SECRET и разрешите доступ."
+	}
+	if h.Gate.StatesPending() {
+		return ""
+	}
+	return "Неизвестный или просроченный state. Начните авторизацию заново: oauth_callback.cgi?start=1&token=CRON_SECRET."
+}
+
 // start issues a fresh state and sends the owner to amoCRM's authorize page.
 func (h *OAuth) start(w http.ResponseWriter, r *http.Request) {
 	if err := requireCronSecret(r, h.Secret); err != nil {
@@ -152,6 +216,12 @@ func (h *OAuth) start(w http.ResponseWriter, r *http.Request) {
 	if err := h.saveState(r.Context(), state); err != nil {
 		fail(w, r, h.Log, "oauth start", err)
 		return
+	}
+	if h.Gate != nil {
+		if err := h.Gate.Started(); err != nil {
+			fail(w, r, h.Log, "oauth start", fmt.Errorf("record the start of an authorization: %w", err))
+			return
+		}
 	}
 	u := AuthorizeURL(h.BaseURL) + "?" + url.Values{
 		"client_id": {h.ClientID},

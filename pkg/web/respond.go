@@ -33,10 +33,10 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 // client does not see. The request URL is never logged (it may hold token=).
 func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, op string, err error) {
 	noteError(r, err)
-	status, msg := answer(err)
+	status, msg := answerTo(r, err)
 	if log != nil && status != http.StatusForbidden {
 		log.LogAttrs(r.Context(), levelFor(status), op+" failed",
-			slog.Int("status", status), slog.String("error", err.Error()))
+			slog.Int("status", status), slog.String("error", logText(err)))
 	}
 	writeText(w, status, msg)
 }

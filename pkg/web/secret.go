@@ -16,6 +16,29 @@ var (
 const msgSecretUnset = "Доступ закрыт: CRON_SECRET в .env пустой или оставлен из примера. " +
 	"Задайте в .env длинное случайное значение CRON_SECRET (например, 32 случайных символа) и передавайте его в token= или заголовке X-Cron-Token."
 
+// MinSecretLen is the shortest CRON_SECRET the web endpoints accept. A
+// shorter one (a PHP install's "12345") is guessed; command-line and
+// scheduler runs need no secret and keep working, with a warning.
+const MinSecretLen = 16
+
+var errSecretShort = errors.New("CRON_SECRET is shorter than 16 characters")
+
+const msgSecretShort = "Доступ закрыт: CRON_SECRET в .env короче 16 символов, такой пароль легко подобрать. " +
+	"Задайте длинное случайное значение (например, 32 случайные буквы и цифры; в консоли его печатает head -c 24 /dev/urandom | base64) " +
+	"и передавайте его в token= или заголовке X-Cron-Token."
+
+// secretProblem says why secret cannot guard the web endpoints: unset or
+// an example value, or too short; nil when it can.
+func secretProblem(secret string) error {
+	if IsExampleSecret(secret) {
+		return errSecretUnset
+	}
+	if len([]rune(strings.TrimSpace(secret))) < MinSecretLen {
+		return errSecretShort
+	}
+	return nil
+}
+
 // ExampleSecrets are placeholder values that ship in example files; a
 // secret equal to one of them counts as unset (anyone could read it).
 var ExampleSecrets = []string{
@@ -64,10 +87,10 @@ func cronToken(r *http.Request) string {
 }
 
 // checkSecret compares a presented token with the configured secret in
-// constant time. An empty or example secret refuses everyone.
+// constant time. An empty, example or short secret refuses everyone.
 func checkSecret(secret, presented string) error {
-	if IsExampleSecret(secret) {
-		return errSecretUnset
+	if err := secretProblem(secret); err != nil {
+		return err
 	}
 	if presented == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(presented)) != 1 {
 		return errForbidden

@@ -19,7 +19,7 @@ import (
 // Serve runs h the way the program was started and returns the exit code:
 //   - FastCGI when stdin is a listening socket (mod_fcgid, php-fpm style
 //     process managers hand one over);
-//   - CGI when GATEWAY_INTERFACE is set (Apache's cgi-script handler);
+//   - CGI when any CGI variable is set (IsCGI);
 //   - otherwise a command-line run: arguments such as `task=new` or
 //     `--task=new` become the query, and the answer body is printed.
 func Serve(h http.Handler) int {
@@ -30,7 +30,7 @@ func Serve(h http.Handler) int {
 		}
 		return 0
 	}
-	if os.Getenv("GATEWAY_INTERFACE") != "" {
+	if IsCGI(os.Getenv) {
 		if err := cgi.Serve(h); err != nil {
 			fmt.Fprintln(os.Stderr, "cgi:", err)
 			return 1
@@ -40,6 +40,25 @@ func Serve(h http.Handler) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return ServeCLI(ctx, h, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// CGIVars are the variables of which any one marks a start by a web
+// server. GATEWAY_INTERFACE alone is not enough: some fcgiwrap set-ups
+// omit it, and a request taken for a shell run would skip the secret.
+var CGIVars = []string{"GATEWAY_INTERFACE", "REQUEST_METHOD", "SERVER_SOFTWARE", "SCRIPT_NAME"}
+
+// IsCGI reports whether any of CGIVars is set: the program serves a web
+// request, and the secret is required.
+func IsCGI(getenv func(string) string) bool {
+	if getenv == nil {
+		return false
+	}
+	for _, k := range CGIVars {
+		if getenv(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // stdinIsListener reports whether fd 0 is a socket in listening state.

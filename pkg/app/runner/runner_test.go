@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/store/storetest"
+	"kaspi-amocrm/pkg/web"
 )
 
 const secret = apptest.Secret
@@ -231,5 +233,29 @@ func TestSyncConfig_CarriesContactIndexMax(t *testing.T) {
 		if got := SyncConfig(&app.Env{Config: c}).ContactIndexMax; got != want {
 			t.Errorf("AMO_CONTACT_INDEX_MAX=%q: %d, want %d", env, got, want)
 		}
+	}
+}
+
+// An anonymous request to an install whose .env is broken (CR-only line
+// endings glue the next keys into a value) learns which key is wrong and
+// what is expected, never a value; a shell run sees the value.
+func TestCronHandler_BadEnvAnswerHoldsNoValue(t *testing.T) {
+	s := apptest.New(t, false)
+	env, err := os.ReadFile(filepath.Join(s.Root, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.ReplaceAll(string(env), "\n", "\r") + "DB_PORT=65536 KASPI_API_TOKEN=glued-secret\r"
+	if err := os.WriteFile(filepath.Join(s.Root, ".env"), []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := CronHandler(app.Options{Paths: app.At(s.Root), Getenv: apptest.Getenv})
+	w := s.Do(h, "GET", "/?task=new", nil)
+	if w.Code != 500 || !strings.Contains(w.Body.String(), "DB_PORT: ожидается") || strings.Contains(w.Body.String(), "glued-secret") || strings.Contains(w.Body.String(), "65536") {
+		t.Fatalf("anonymous: %d %q", w.Code, w.Body.String())
+	}
+	var out, errOut bytes.Buffer
+	if code := web.ServeCLI(context.Background(), h, []string{"task=new"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "65536") {
+		t.Fatalf("shell: exit %d %q", code, errOut.String())
 	}
 }
