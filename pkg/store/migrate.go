@@ -32,6 +32,12 @@ func (d dialect) migrationDir() string { return d.kind }
 
 // LatestVersion is the newest migration version this program carries.
 func (s *DB) LatestVersion() (uint, error) {
+	return s.versionBelow(^uint(0))
+}
+
+// versionBelow is the newest migration version under v this program
+// carries (0 when none): versions may have gaps, so v-1 need not exist.
+func (s *DB) versionBelow(v uint) (uint, error) {
 	entries, err := fs.ReadDir(migrations.FS, s.d.migrationDir())
 	if err != nil {
 		return 0, fmt.Errorf("store: read migrations: %w", err)
@@ -43,12 +49,12 @@ func (s *DB) LatestVersion() (uint, error) {
 		if i <= 0 || !strings.HasSuffix(name, ".up.sql") {
 			continue
 		}
-		v, err := strconv.ParseUint(name[:i], 10, 64)
+		n, err := strconv.ParseUint(name[:i], 10, 64)
 		if err != nil {
 			continue
 		}
-		if uint(v) > latest {
-			latest = uint(v)
+		if uint(n) > latest && uint(n) < v {
+			latest = uint(n)
 		}
 	}
 	return latest, nil
@@ -180,7 +186,11 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	if err != nil || !dirty {
 		return nil
 	}
-	prev := int(v) - 1
+	below, err := s.versionBelow(v)
+	if err != nil {
+		return err
+	}
+	prev := int(below)
 	if prev < 1 {
 		prev = database.NilVersion
 	}
@@ -209,10 +219,19 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	return &DirtyError{Version: v, Fix: s.dirtyFix(v) + " (last error: " + cause.Error() + ")"}
 }
 
+// prevVersion is the version before v (versions may have gaps).
+func (s *DB) prevVersion(v uint) uint {
+	p, err := s.versionBelow(v)
+	if err != nil {
+		return v - 1
+	}
+	return p
+}
+
 func (s *DB) dirtyFix(v uint) string {
 	return fmt.Sprintf("check whether migration %d (migrations/%s/%06d_*.up.sql) took effect; "+
 		"if it did, run: UPDATE %s SET dirty = %s; if it did not, run: UPDATE %s SET version = %d, dirty = %s; then run the migrations again",
-		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, int(v)-1, s.d.falseLiteral())
+		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, s.prevVersion(v), s.d.falseLiteral())
 }
 
 func (d dialect) falseLiteral() string {

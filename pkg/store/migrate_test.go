@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
 	"kaspi-amocrm/pkg/store/storetest"
 )
@@ -62,17 +63,25 @@ func TestMigrate_DirtyBeforeMigrationTookEffect(t *testing.T) {
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		latest, _ := db.LatestVersion()
-		// The last migration creates run_log: undo it and mark it dirty.
-		if _, err := db.SQL().Exec("DROP TABLE run_log"); err != nil {
-			t.Fatal(err)
+		// The last migration adds the run result columns and the deal
+		// creation time: undo it and mark it dirty.
+		for _, q := range []string{"ALTER TABLE run_log DROP COLUMN result", "ALTER TABLE run_log DROP COLUMN reason",
+			"ALTER TABLE orders_map DROP COLUMN lead_created_at"} {
+			if _, err := db.SQL().Exec(q); err != nil {
+				t.Fatal(err)
+			}
 		}
 		setDirty(t, db, latest)
 		v, err := db.Migrate(ctx)
 		if err != nil || v != latest {
 			t.Fatalf("recover: %d %v", v, err)
 		}
-		if _, err := db.StartRun(ctx, "fetch_new", t0()); err != nil {
+		id, err := db.StartRun(ctx, "fetch_new", t0())
+		if err != nil {
 			t.Fatalf("run_log not back: %v", err)
+		}
+		if err := db.FinishRunResult(ctx, id, domain.ResultWarn, "why", "sum", t0()); err != nil {
+			t.Fatalf("run_log.result not back: %v", err)
 		}
 	})
 }
