@@ -75,7 +75,7 @@ func printStatus(ctx context.Context, getenv func(string) string, format string,
 		return app.ExitCode(err)
 	}
 	defer env.Close()
-	rep, err := status.Collect(ctx, env.Store, status.Options{})
+	rep, err := status.Collect(ctx, env.Store, status.Options{Version: app.Version})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitFail

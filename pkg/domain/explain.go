@@ -52,10 +52,13 @@ func Explain(err error) string {
 	case errors.Is(err, ErrPaymentRequired):
 		return "amoCRM: аккаунт не оплачен (HTTP 402) — оплатите аккаунт amoCRM."
 	case errors.Is(err, ErrAuth):
-		if svc == "Kaspi" {
+		switch svc {
+		case "Kaspi":
 			return "Kaspi не принял токен: проверьте KASPI_API_TOKEN в .env (кабинет продавца Kaspi → Настройки → Токен API)."
+		case "amoCRM":
+			return "amoCRM не принял авторизацию: пройдите её заново — откройте cgi-bin/oauth_callback.cgi?start=1."
 		}
-		return "amoCRM не принял авторизацию: пройдите её заново — откройте cgi-bin/oauth_callback.cgi?start=1."
+		return "Авторизация отклонена: проверьте KASPI_API_TOKEN и авторизацию amoCRM (bin/doctor)."
 	case errors.Is(err, context.Canceled):
 		return "Запуск прерван (остановлен сигналом или сервером)."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrTransient):

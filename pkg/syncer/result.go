@@ -43,17 +43,6 @@ func (s Summary) Counts() string {
 	return b.String()
 }
 
-// Word is the result's word in cron.cgi answers: OK, WARN or ERROR.
-func Word(r domain.Result) string {
-	switch r {
-	case domain.ResultWarn:
-		return "WARN"
-	case domain.ResultError:
-		return "ERROR"
-	}
-	return "OK"
-}
-
 // settle sets the result of a finished run from its error and what it
 // saw: an error stops it (error); orders set aside by this run, or still
 // waiting for a retry after an earlier failure, make it warn.

@@ -1,0 +1,98 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"kaspi-amocrm/pkg/app/apptest"
+)
+
+// The repro of a typo in AMO_PIPELINE_ID: amoCRM refuses every deal. No
+// program may say ok: bin/fetch_new exits 1 naming the first reason,
+// cron.cgi answers 200 "WARN new: …" with the counts and the reason, and
+// the status report shows the task as warn, never «успешно».
+func TestPipelineTypo_IsWarnEverywhere(t *testing.T) {
+	s := apptest.New(t, true, "AMO_PIPELINE_ID=7009999")
+	s.Migrate()
+	s.AddOrders(3)
+	var out, errb bytes.Buffer
+	code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "создано сделок 0") || !strings.Contains(out.String(), "отложено с ошибкой 3") ||
+		!strings.Contains(errb.String(), "fetch_new: ВНИМАНИЕ: заказ ") || !strings.Contains(errb.String(), "отложен: amoCRM отклонил сделку: «") {
+		t.Fatalf("bin/fetch_new: exit %d out %q err %q", code, out.String(), errb.String())
+	}
+	h := CronHandler(opts(s))
+	w := s.Do(h, "GET", "/?task=new&token="+secret, nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.HasPrefix(body, "WARN new: новых заказов в Kaspi 0, создано сделок 0") ||
+		!strings.Contains(body, "Причина: заказ ") {
+		t.Fatalf("cron.cgi: %d %q", w.Code, body)
+	}
+	t.Logf("cron.cgi answers: %s", body)
+	w = s.Do(h, "GET", "/?task=status&token="+secret, nil)
+	txt := w.Body.String()
+	if !strings.Contains(txt, "Новые заказы (fetch_new): ⚠ ПРЕДУПРЕЖДЕНИЕ — ") || strings.Contains(txt, "успешно") ||
+		!strings.Contains(txt, "Отложенные заказы") {
+		t.Fatalf("status text:\n%s", txt)
+	}
+	w = s.Do(h, "GET", "/?task=status&format=json&token="+secret, nil)
+	var rep struct {
+		Tasks []struct {
+			Task, Result, Reason string
+		}
+		SetAside []struct{ Code string } `json:"set_aside"`
+		Version  string
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tasks[0].Task != "fetch_new" || rep.Tasks[0].Result != "warn" || rep.Tasks[0].Reason == "" || len(rep.SetAside) != 3 || rep.Version == "" {
+		t.Fatalf("status json: %+v", rep)
+	}
+}
+
+// A clean run exits 0 and prints no warning.
+func TestTaskMain_CleanRunExitsZeroWithoutWarning(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	s.AddOrders(1)
+	var out, errb bytes.Buffer
+	if code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb); code != 0 || strings.Contains(errb.String(), "ВНИМАНИЕ") {
+		t.Fatalf("exit %d err %q", code, errb.String())
+	}
+}
+
+// A run stopped by missing amoCRM tokens prints one line that says what
+// happened and what to do, without the doubled Go prefixes, and exits 1.
+func TestTaskMain_NoTokensIsOneRussianLine(t *testing.T) {
+	s := apptest.New(t, false)
+	s.Migrate()
+	s.AddOrders(1)
+	var out, errb bytes.Buffer
+	code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb)
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+		if !strings.HasPrefix(l, "time=") { // log lines go to stderr too
+			lines = append(lines, l)
+		}
+	}
+	want := "fetch_new: ОШИБКА: amoCRM: токенов ещё нет — пройдите авторизацию: откройте cgi-bin/oauth_callback.cgi?start=1 и разрешите доступ."
+	if code != 1 || len(lines) != 1 || lines[0] != want {
+		t.Fatalf("exit %d, lines %q", code, lines)
+	}
+}
+
+// bin/scheduler --once exits with the worst result of the tasks it ran.
+func TestSchedulerOnce_WarnExitsOne(t *testing.T) {
+	s := apptest.New(t, true, "AMO_PIPELINE_ID=7009999")
+	s.Migrate()
+	s.AddOrders(1)
+	var out, errb bytes.Buffer
+	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 1 || !strings.Contains(errb.String(), "ВНИМАНИЕ: заказ ") {
+		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
+	}
+}
