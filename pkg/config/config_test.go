@@ -439,3 +439,12 @@ func TestLoad_ShippedExampleIsValid(t *testing.T) {
 		t.Errorf("DB = %+v", c.DB)
 	}
 }
+
+// The status map's message reads as Russian: «ожидается список пар», not
+// «ожидается пары».
+func TestStatusMap_MessageIsGrammatical(t *testing.T) {
+	_, err := Load(writeEnv(t, "DB_DRIVER=sqlite\nAMO_STATUS_MAP=COMPLETED=142\n"), envMap(nil), NeedDB)
+	if err == nil || !strings.Contains(err.Error(), "AMO_STATUS_MAP: ожидается список пар ") || strings.Contains(err.Error(), "ожидается пары") {
+		t.Fatalf("err = %v", err)
+	}
+}
