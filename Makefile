@@ -16,7 +16,7 @@ GOBUILD := CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ld
 CGI_PROGS := $(patsubst cgi-bin/%/main.go,%,$(wildcard cgi-bin/*/main.go))
 BIN_PROGS := $(patsubst bin/%/main.go,%,$(wildcard bin/*/main.go))
 
-.PHONY: all build demo test vet fmt-check dist clean help
+.PHONY: all build demo test vet fmt-check dist clean help version
 
 all: build
 
@@ -27,6 +27,12 @@ help:
 	@echo "make dist       the ZIPs for shop owners (linux-amd64, linux-386) in $(DIST)/"
 	@echo "make vet        go vet ./..."
 	@echo "make fmt-check  fail on files gofmt would change"
+
+# The version stamped into the binaries and the ZIP names: the tag when
+# HEAD is tagged (v1.2.0), else tag-commits-hash (v1.2.0-3-gabc1234), else
+# the commit hash; -dirty when the tree has changes.
+version:
+	@echo $(VERSION)
 
 # The hosting tree of DESIGN.md §2. Runtime folders get a deny-all
 # .htaccess; the root's .htaccess opens only cgi-bin/.

@@ -44,6 +44,9 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("doctor", args, stdout) {
+		return app.ExitOK
+	}
 	if app.WantsHelp(args) {
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
@@ -96,7 +99,7 @@ func check(ctx context.Context, getenv func(string) string, format string, stdou
 		return app.ExitFail
 	}
 	rep := doctor.Run(ctx, doctor.Options{
-		Root: paths.Root, Getenv: getenv,
+		Root: paths.Root, Getenv: getenv, Version: app.Version,
 		Connect: doctor.Wiring{StoreConfig: app.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
 	})
 	if format == "json" {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"kaspi-amocrm/pkg/app"
 	"os"
 	"os/signal"
 	"syscall"
@@ -38,6 +39,9 @@ func main() {
 
 // run serves until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("sandbox", args, stdout) {
+		return 0
+	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }

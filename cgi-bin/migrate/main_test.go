@@ -58,3 +58,5 @@ func TestRun_BadEnvUnderCGIAnswers500(t *testing.T) {
 		}
 	}
 }
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, run, "migrate") }

@@ -45,6 +45,8 @@ type Options struct {
 	// Connect builds the clients; required.
 	Connect Connector
 	Logger  *slog.Logger
+	// Version is the program's version, shown first ("" = not shown).
+	Version string
 	// MaxFetchAge and MaxReconcileAge: how old the last successful run may
 	// be (defaults 15 minutes and 1 hour: cron runs them every 1 and 10).
 	MaxFetchAge, MaxReconcileAge time.Duration
@@ -68,6 +70,9 @@ func Run(ctx context.Context, opt Options) Report {
 	}
 	if opt.MaxReconcileAge <= 0 {
 		opt.MaxReconcileAge = time.Hour
+	}
+	if opt.Version != "" {
+		r.add(Check{ID: "version", Title: "Версия программы", Mark: OK, Detail: opt.Version})
 	}
 	host := opt.Host
 	if host == nil {

@@ -405,6 +405,7 @@ func (r *run) countMoves(batch []*change) {
 	for _, c := range batch {
 		if c.target != 0 {
 			r.sum.Moved++
+			r.log.Info("deal moved", "order", c.o.Code, "lead", c.rec.LeadID, "status", c.target, "kaspi_status", c.o.Status, "kaspi_state", c.o.State)
 		}
 	}
 }

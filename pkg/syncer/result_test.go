@@ -2,6 +2,7 @@ package syncer_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,23 @@ func TestFetchNew_CleanRunIsOK(t *testing.T) {
 		s := e.fetch()
 		if s.Result != domain.ResultOK || s.Reason() != "" || s.Created != 1 || s.Retried != 0 {
 			t.Fatalf("clean run: %q %q %s", s.Result, s.Reason(), s)
+		}
+	})
+}
+
+// The daily log records each stage move: order, deal and target stage.
+func TestReconcile_LogsEachStageMove(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.StatusMap = map[string]int64{"CANCELLED": domain.StatusLost}
+		id := e.deal("700000611")
+		e.setStatus("700000611", domain.StateArchive, domain.StatusCancelled, "MERCHANT_OUT_OF_STOCK")
+		e.clock.Advance(10 * time.Minute)
+		if s := e.reconcile(); s.Moved != 1 {
+			t.Fatalf("%s", s)
+		}
+		want := fmt.Sprintf(`msg="deal moved" task=reconcile order=700000611 lead=%d status=%d`, id, domain.StatusLost)
+		if !strings.Contains(e.logs.String(), want) {
+			t.Fatalf("log lacks %q:\n%s", want, e.logs.String())
 		}
 	})
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -94,5 +97,35 @@ func TestSchedulerOnce_WarnExitsOne(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 1 || !strings.Contains(errb.String(), "ВНИМАНИЕ: заказ ") {
 		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
+	}
+}
+
+// The daily log of a run starts with the version, and records each deal
+// created (order code and lead id).
+func TestRun_DailyLogNamesVersionAndEachDeal(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Migrate()
+	orders := s.AddOrders(2)
+	var out, errb bytes.Buffer
+	if code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb); code != 0 {
+		t.Fatalf("exit %d %q", code, errb.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(s.Root, "logs", "*.log"))
+	if len(files) != 1 {
+		t.Fatalf("log files %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	log := string(b)
+	start := strings.Index(log, "fetch_new started")
+	if start < 0 || !strings.Contains(log[start:strings.Index(log[start:], "\n")+start], "version=") {
+		t.Fatalf("no start line with the version:\n%s", log)
+	}
+	if strings.Index(log, "amocrm: tokens imported") < start {
+		t.Errorf("the start line is not the run's first:\n%s", log)
+	}
+	for _, o := range orders {
+		if !regexp.MustCompile(`deal created" .*order=` + o.Code + ` lead=\d+`).MatchString(log) {
+			t.Errorf("no deal line for %s:\n%s", o.Code, log)
+		}
 	}
 }

@@ -117,6 +117,9 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 		return sum, fmt.Errorf("%s: %w", name, errors.Join(ErrBusy, web.ErrBusy))
 	}
 	defer release()
+	// The first line of every run in the daily log names the version:
+	// the file owners send to support.
+	e.Log.Info(name+" started", slog.String("version", app.Version))
 
 	amo, err := e.Amo()
 	if err != nil {
