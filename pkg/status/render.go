@@ -12,11 +12,18 @@ import (
 const (
 	FormatText = "text"
 	FormatJSON = "json"
+	FormatHTML = "html"
 )
 
 // Write renders the report: Russian plain text by default, JSON for
 // format "json".
 func Write(w io.Writer, r Report, format string) error {
+	if strings.EqualFold(format, FormatHTML) {
+		if err := HTML(w, r); err != nil {
+			return fmt.Errorf("status: write html: %w", err)
+		}
+		return nil
+	}
 	if strings.EqualFold(format, FormatJSON) {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -147,7 +154,11 @@ func Text(r Report) string {
 	case r.Limit.Banned:
 		p("ДОСТУП ЗАБЛОКИРОВАН (403) до %s — запросы приостановлены\n", stamp(*r.Limit.BannedUntil, loc))
 	default:
-		p("блокировки нет\n")
+		p("блокировки нет")
+		if r.Limit.RequestsLastHour > 0 {
+			p("; запросов за последний час: %d (amoCRM разрешает до 7 в секунду)", r.Limit.RequestsLastHour)
+		}
+		p("\n")
 	}
 
 	if len(r.Problems) > 0 {

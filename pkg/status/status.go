@@ -134,6 +134,7 @@ type RunInfo struct {
 	// Result is ok, warn or error ("" while running); Reason says why.
 	Result          string  `json:"result,omitempty"`
 	Reason          string  `json:"reason,omitempty"`
+	AmoRequests     int64   `json:"amocrm_requests"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	Summary         string  `json:"summary,omitempty"`
 }
@@ -164,6 +165,9 @@ type TokenState struct {
 type LimitState struct {
 	Banned      bool       `json:"banned"`
 	BannedUntil *time.Time `json:"banned_until,omitempty"`
+	// RequestsLastHour counts the amoCRM requests of the runs started in
+	// the last hour (within the runs read); amoCRM allows 7 a second.
+	RequestsLastHour int64 `json:"requests_last_hour"`
 }
 
 // Options tune Collect. Zero values mean the defaults.
@@ -299,6 +303,11 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	if err != nil {
 		problem("amoCRM limit state", err)
 	}
+	for _, run := range perTask {
+		if now.Sub(run.StartedAt) < time.Hour {
+			r.Limit.RequestsLastHour += run.AmoRequests
+		}
+	}
 	if failed >= 9 {
 		return r, fmt.Errorf("status: nothing could be read: %s", r.Problems[0])
 	}
@@ -317,7 +326,8 @@ func dealDays(now time.Time) []DayCount {
 }
 
 func runInfo(run domain.Run, now time.Time) RunInfo {
-	ri := RunInfo{Task: run.Task, StartedAt: run.StartedAt, Summary: run.Summary, Result: string(run.Result), Reason: run.Reason}
+	ri := RunInfo{Task: run.Task, StartedAt: run.StartedAt, Summary: run.Summary, Result: string(run.Result), Reason: run.Reason,
+		AmoRequests: run.AmoRequests}
 	end := now
 	switch {
 	case run.FinishedAt.IsZero():

@@ -65,7 +65,7 @@ func TestMigrate_DirtyBeforeMigrationTookEffect(t *testing.T) {
 		latest, _ := db.LatestVersion()
 		// The last migration adds the run result columns and the deal
 		// creation time: undo it and mark it dirty.
-		for _, q := range []string{"ALTER TABLE run_log DROP COLUMN result", "ALTER TABLE run_log DROP COLUMN reason",
+		for _, q := range []string{"ALTER TABLE run_log DROP COLUMN result", "ALTER TABLE run_log DROP COLUMN reason", "ALTER TABLE run_log DROP COLUMN amo_requests",
 			"ALTER TABLE orders_map DROP COLUMN lead_created_at"} {
 			if _, err := db.SQL().Exec(q); err != nil {
 				t.Fatal(err)
@@ -80,7 +80,7 @@ func TestMigrate_DirtyBeforeMigrationTookEffect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run_log not back: %v", err)
 		}
-		if err := db.FinishRunResult(ctx, id, domain.ResultWarn, "why", "sum", t0()); err != nil {
+		if err := db.FinishRunResult(ctx, id, domain.RunEnd{Result: domain.ResultWarn, Reason: "why", Summary: "sum", AmoRequests: 3}, t0()); err != nil {
 			t.Fatalf("run_log.result not back: %v", err)
 		}
 	})

@@ -17,7 +17,7 @@ func TestRunLog_KeepsResultAndReason(t *testing.T) {
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		a, _ := db.StartRun(ctx, "fetch_new", t0())
-		if err := db.FinishRunResult(ctx, a, domain.ResultWarn, "заказ 1 отложен: «x»", "sum", t0().Add(time.Second)); err != nil {
+		if err := db.FinishRunResult(ctx, a, domain.RunEnd{Result: domain.ResultWarn, Reason: "заказ 1 отложен: «x»", Summary: "sum", AmoRequests: 42}, t0().Add(time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := db.StartRun(ctx, "fetch_new", t0().Add(time.Minute))
@@ -31,7 +31,7 @@ func TestRunLog_KeepsResultAndReason(t *testing.T) {
 		if err != nil || len(runs) != 2 {
 			t.Fatalf("runs %v %v", runs, err)
 		}
-		if runs[1].Result != domain.ResultWarn || runs[1].Reason != "заказ 1 отложен: «x»" || !runs[1].OK {
+		if runs[1].Result != domain.ResultWarn || runs[1].Reason != "заказ 1 отложен: «x»" || !runs[1].OK || runs[1].AmoRequests != 42 {
 			t.Errorf("warn run read back as %+v (a warn run did its job: ok flag set)", runs[1])
 		}
 		if runs[0].Result != domain.ResultError || runs[0].OK {

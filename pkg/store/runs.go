@@ -26,16 +26,16 @@ func (s *DB) FinishRun(ctx context.Context, id int64, ok bool, summary string, n
 	if !ok {
 		res = domain.ResultError
 	}
-	return s.FinishRunResult(ctx, id, res, "", summary, now)
+	return s.FinishRunResult(ctx, id, domain.RunEnd{Result: res, Summary: summary}, now)
 }
 
 // FinishRunResult implements domain.Ledger. The ok column (read by the
 // PHP-era tools and the "no run without error" checks) is set for ok and
 // warn: the run did its job, with orders set aside or not.
-func (s *DB) FinishRunResult(ctx context.Context, id int64, res domain.Result, reason, summary string, now time.Time) error {
+func (s *DB) FinishRunResult(ctx context.Context, id int64, end domain.RunEnd, now time.Time) error {
 	return s.inTx(ctx, "finish run", func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, s.d.q("UPDATE run_log SET finished_at = ?, ok = ?, result = ?, reason = ?, summary = ? WHERE id = ?"),
-			dbTime(now), dbBoolInt(res != domain.ResultError), string(res), reason, summary, id)
+		r, err := tx.ExecContext(ctx, s.d.q("UPDATE run_log SET finished_at = ?, ok = ?, result = ?, reason = ?, summary = ?, amo_requests = ? WHERE id = ?"),
+			dbTime(now), dbBoolInt(end.Result != domain.ResultError), string(end.Result), end.Reason, end.Summary, end.AmoRequests, id)
 		return mustAffect(r, err)
 	})
 }
@@ -43,7 +43,7 @@ func (s *DB) FinishRunResult(ctx context.Context, id int64, res domain.Result, r
 // LastRuns returns the n most recent runs of a task ("" = every task),
 // newest first.
 func (s *DB) LastRuns(ctx context.Context, task string, n int) ([]domain.Run, error) {
-	q := "SELECT id, task, started_at, finished_at, ok, COALESCE(summary, ''), COALESCE(result, ''), COALESCE(reason, '') FROM run_log"
+	q := "SELECT id, task, started_at, finished_at, ok, COALESCE(summary, ''), COALESCE(result, ''), COALESCE(reason, ''), amo_requests FROM run_log"
 	var args []any
 	if task != "" {
 		q += " WHERE task = ?"
@@ -61,7 +61,7 @@ func (s *DB) LastRuns(ctx context.Context, task string, n int) ([]domain.Run, er
 		var r domain.Run
 		var ok int64
 		var res string
-		if err := rows.Scan(&r.ID, &r.Task, scanTime{&r.StartedAt}, scanTime{&r.FinishedAt}, &ok, &r.Summary, &res, &r.Reason); err != nil {
+		if err := rows.Scan(&r.ID, &r.Task, scanTime{&r.StartedAt}, scanTime{&r.FinishedAt}, &ok, &r.Summary, &res, &r.Reason, &r.AmoRequests); err != nil {
 			return nil, fmt.Errorf("store: last runs: %w", err)
 		}
 		r.OK = ok != 0

@@ -117,7 +117,8 @@ func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*ru
 			line += "; ошибка: " + domain.Explain(err)
 		}
 		// Recorded even when the run was cancelled.
-		if ferr := r.ledger.FinishRunResult(context.WithoutCancel(ctx), runID, sum.Result, sum.Reason(), line, r.now()); ferr != nil && err == nil {
+		if ferr := r.ledger.FinishRunResult(context.WithoutCancel(ctx), runID,
+			domain.RunEnd{Result: sum.Result, Reason: sum.Reason(), Summary: line, AmoRequests: sum.AmoRequests}, r.now()); ferr != nil && err == nil {
 			err = fmt.Errorf("%s: %w", task, lerr("finish run", ferr))
 			r.settle(err, 0, "")
 			sum = r.summary()
