@@ -84,6 +84,11 @@ func checkEnvFile(r *Report, root string) map[string]string {
 	}
 	r.add(m)
 
+	if _, utf16 := config.DecodeUTF16(data); utf16 {
+		r.add(Check{ID: "env.encoding", Title: "Кодировка .env", Mark: Warn,
+			Detail: "файл сохранён в UTF-16 (в Блокноте Windows — «Юникод»); программа его прочитала",
+			Fix:    "Сохраните .env в UTF-8: Блокнот → «Сохранить как» → Кодировка: UTF-8. Другие программы на хостинге UTF-16 не читают."})
+	}
 	env := config.ParseDotenv(data)
 	checkExamples(r, root, env)
 	return env

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
 )
 
@@ -126,6 +127,24 @@ func TestRun_DailyLogNamesVersionAndEachDeal(t *testing.T) {
 	for _, o := range orders {
 		if !regexp.MustCompile(`deal created" .*order=` + o.Code + ` lead=\d+`).MatchString(log) {
 			t.Errorf("no deal line for %s:\n%s", o.Code, log)
+		}
+	}
+}
+
+// With no .env at all, cron.cgi and migrate.cgi say the file is missing
+// and where it belongs — not that CRON_SECRET is empty; from a shell the
+// program exits 2 like any configuration error.
+func TestNoEnvFile_SaysTheFileIsMissing(t *testing.T) {
+	s := apptest.New(t, true)
+	if err := os.Remove(filepath.Join(s.Root, ".env")); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []http.Handler{CronHandler(opts(s)), app.MigrateHandler(opts(s))} {
+		w := s.Do(h, "GET", "/?task=new&token=x", nil)
+		body := w.Body.String()
+		if w.Code != http.StatusInternalServerError || !strings.Contains(body, "Файл .env не найден") ||
+			!strings.Contains(body, "над cgi-bin/") || strings.Contains(body, "CRON_SECRET") || strings.Contains(body, s.Root) {
+			t.Errorf("got %d %q", w.Code, body)
 		}
 	}
 }
