@@ -390,6 +390,13 @@ func TestAuthorizeURL_KommoForKommoAccounts(t *testing.T) {
 	if got := AuthorizeURL("https://shop.amocrm.ru"); got != "https://www.amocrm.ru/oauth" {
 		t.Errorf("amocrm: %s", got)
 	}
+	// The sandbox on loopback serves its own authorize page.
+	for base, want := range map[string]string{"http://127.0.0.1:8081": "http://127.0.0.1:8081/oauth",
+		"http://localhost:9/": "http://localhost:9/oauth", "127.0.0.1:7": "http://127.0.0.1:7/oauth"} {
+		if got := AuthorizeURL(base); got != want {
+			t.Errorf("%s: %s, want %s", base, got, want)
+		}
+	}
 }
 
 // get_kaspi_statuses lists every real state and status.
