@@ -16,7 +16,7 @@ GOBUILD := CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ld
 CGI_PROGS := $(patsubst cgi-bin/%/main.go,%,$(wildcard cgi-bin/*/main.go))
 BIN_PROGS := $(patsubst bin/%/main.go,%,$(wildcard bin/*/main.go))
 
-.PHONY: all build demo test vet fmt-check dist clean help version
+.PHONY: all build demo test test-note vet fmt-check dist clean help version
 
 all: build
 
@@ -64,8 +64,15 @@ demo:
 
 # The README's test command. Without KA_TEST_MYSQL_DSN / KA_TEST_PGSQL_DSN
 # only SQLite runs; .ci/run sets both.
-test:
+test: test-note
 	$(GO) test $(TESTFLAGS) ./...
+
+# One line when the MariaDB or PostgreSQL tests will be skipped, saying how
+# to run them.
+test-note:
+	@m=""; [ -n "$$KA_TEST_MYSQL_DSN" ] || m="MariaDB (KA_TEST_MYSQL_DSN)"; \
+	[ -n "$$KA_TEST_PGSQL_DSN" ] || m="$${m:+$$m and }PostgreSQL (KA_TEST_PGSQL_DSN)"; \
+	[ -z "$$m" ] || echo "make test: the $$m store tests are skipped (SQLite runs); to run them export KA_TEST_MYSQL_DSN='root@tcp(127.0.0.1:3306)/' and KA_TEST_PGSQL_DSN='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' (README, Two commands)"
 
 vet:
 	$(GO) vet ./...

@@ -64,3 +64,29 @@ func TestMakefile_VersionIsTheTag(t *testing.T) {
 		t.Fatalf("after the tag: %q", v)
 	}
 }
+
+// make test without the DSN variables says in one line which database
+// tests are skipped and how to run them; with both set it says nothing.
+func TestMakefile_TestNotesSkippedDatabases(t *testing.T) {
+	run := func(env ...string) string {
+		t.Helper()
+		cmd := exec.Command("make", "-s", "-C", filepath.Join("..", ".."), "test-note")
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make test-note: %v %s", err, out)
+		}
+		return string(out)
+	}
+	out := run()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "MariaDB (KA_TEST_MYSQL_DSN) and PostgreSQL (KA_TEST_PGSQL_DSN) store tests are skipped") ||
+		!strings.Contains(out, "export KA_TEST_MYSQL_DSN=") {
+		t.Errorf("no DSN: %q", out)
+	}
+	if out := run("KA_TEST_MYSQL_DSN=x"); !strings.Contains(out, "the PostgreSQL (KA_TEST_PGSQL_DSN) store tests are skipped") {
+		t.Errorf("MySQL only: %q", out)
+	}
+	if out := run("KA_TEST_MYSQL_DSN=x", "KA_TEST_PGSQL_DSN=y"); out != "" {
+		t.Errorf("both set: %q", out)
+	}
+}
