@@ -40,20 +40,20 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 		return app.ExitConfig
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", task, fs.Arg(0))
+		fmt.Fprintf(stderr, "%s: лишний аргумент %q (см. --help)\n", task, fs.Arg(0))
 		return app.ExitConfig
 	}
 	ro := Options{DryRun: *dry, Limit: *limit, Out: stdout}
 	if *since != "" {
 		day, err := time.ParseInLocation("2006-01-02", *since, applog.Almaty)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: --since: want a date like 2024-05-01\n", task)
+			fmt.Fprintf(stderr, "%s: --since: нужна дата вида 2024-05-01\n", task)
 			return app.ExitConfig
 		}
 		ro.Since = day
 	}
 	if *limit < 0 {
-		fmt.Fprintf(stderr, "%s: --limit must be 0 or more\n", task)
+		fmt.Fprintf(stderr, "%s: --limit должен быть 0 или больше\n", task)
 		return app.ExitConfig
 	}
 	if o.LogAlso == nil {
@@ -116,7 +116,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 			fmt.Fprint(stdout, SchedulerHelp)
 			return app.ExitOK
 		default:
-			fmt.Fprintf(stderr, "scheduler: unknown argument %q\n%s", a, SchedulerHelp)
+			fmt.Fprintf(stderr, "scheduler: неизвестный аргумент %q\n%s", a, SchedulerHelp)
 			return app.ExitConfig
 		}
 	}
@@ -126,7 +126,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	}
 	release, ok, err := runlock.TryAcquire(ctx, p.Storage, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "scheduler:", err)
+		fmt.Fprintln(stderr, "scheduler: ОШИБКА: "+domain.Explain(err))
 		return app.ExitFail
 	}
 	if !ok {

@@ -148,3 +148,14 @@ func TestNoEnvFile_SaysTheFileIsMissing(t *testing.T) {
 		}
 	}
 }
+
+// Bad flags are answered in Russian and exit 2.
+func TestTaskMain_BadFlagsInRussian(t *testing.T) {
+	s := apptest.New(t, true)
+	for args, want := range map[string]string{"--since=01.05.2024": "нужна дата вида 2024-05-01", "--limit=-1": "--limit должен быть 0 или больше", "extra": "лишний аргумент"} {
+		var out, errb bytes.Buffer
+		if code := TaskMain(context.Background(), "fetch_new", []string{args}, opts(s), &out, &errb); code != 2 || !strings.Contains(errb.String(), want) {
+			t.Errorf("%s: exit %d, %q", args, code, errb.String())
+		}
+	}
+}
