@@ -30,6 +30,10 @@ type Config struct {
 	// StatusMap is AMO_STATUS_MAP (Kaspi status or state → amoCRM status of
 	// PipelineID); it wins over the database's status_mapping rows.
 	StatusMap map[string]int64
+	// Warnings are reasons the run is warn before it starts (a setting
+	// worth fixing that does not stop the work); each is added to the
+	// run's result with Summary.AddWarning, in order.
+	Warnings []string
 
 	SnapshotRetention time.Duration // 0 keeps snapshots forever
 	DryRun            bool

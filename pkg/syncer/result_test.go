@@ -79,3 +79,20 @@ func TestReconcile_LogsEachStageMove(t *testing.T) {
 		}
 	})
 }
+
+// Warnings known before the run (a setting to fix) make it warn with the
+// first one as the reason, after the work is done as usual.
+func TestFetchNew_ConfigWarningsMakeTheRunWarn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("630000001", time.Hour, "7011234567"))
+		e.cfg.Warnings = []string{"CRON_SECRET короче 16 символов", "второе"}
+		s := e.fetch()
+		if s.Created != 1 || s.Result != domain.ResultWarn || s.Reason() != "CRON_SECRET короче 16 символов" || len(s.Reasons) != 2 {
+			t.Fatalf("%q %q %s", s.Result, s.Reasons, s)
+		}
+		runs, _ := e.db.LastRuns(context.Background(), "fetch_new", 1)
+		if runs[0].Result != domain.ResultWarn || runs[0].Reason != "CRON_SECRET короче 16 символов" {
+			t.Fatalf("run log %+v", runs[0])
+		}
+	})
+}

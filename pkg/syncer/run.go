@@ -84,6 +84,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	r.start = r.clock()
 	r.deadline = r.start.Add(r.cfg.Budget)
 	r.sum.Task = task
+	for _, w := range r.cfg.Warnings {
+		r.sum.AddWarning(w)
+	}
 	r.amoM = newMeter(d.CRM, &r.crm.calls)
 	r.kaspiM = newMeter(d.Kaspi, &r.kaspi.calls)
 	return r, nil

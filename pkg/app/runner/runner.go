@@ -72,11 +72,17 @@ func SyncConfig(e *app.Env) syncer.Config {
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
 	}
+	sc.Warnings = ConfigWarnings(e)
 	if c.SnapshotRetentionDays > 0 {
 		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
 	}
 	return sc
 }
+
+// ConfigWarnings lists the settings that make every run warn without
+// stopping it (Russian, one reason each). Checks of .env that should reach
+// the owner through the run's result go here.
+var ConfigWarnings = func(e *app.Env) []string { return nil }
 
 // Options tune one run.
 type Options struct {
