@@ -132,7 +132,11 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 		}
 		complete = false
 		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "state", state, "err", err)
-		r.sum.AddWarning(fmt.Sprintf("Kaspi не отдал список заказов %s: %s", state, domain.Explain(err)))
+		if !errors.Is(err, domain.ErrTransient) && !errors.Is(err, context.DeadlineExceeded) {
+			// Kaspi refused the listing itself; a temporary failure is only
+			// retried by the next run and is no warning.
+			r.sum.AddWarning(fmt.Sprintf("Kaspi не отдал список заказов %s: %s", state, domain.Explain(err)))
+		}
 	}
 	return newest, complete, nil
 }

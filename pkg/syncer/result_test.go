@@ -9,6 +9,7 @@ import (
 
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/sandbox/amofake"
+	"kaspi-amocrm/pkg/sandbox/kaspifake"
 )
 
 // A typo in AMO_PIPELINE_ID: every deal is refused. The run must not say
@@ -93,6 +94,19 @@ func TestFetchNew_ConfigWarningsMakeTheRunWarn(t *testing.T) {
 		runs, _ := e.db.LastRuns(context.Background(), "fetch_new", 1)
 		if runs[0].Result != domain.ResultWarn || runs[0].Reason != "CRON_SECRET короче 16 символов" {
 			t.Fatalf("run log %+v", runs[0])
+		}
+	})
+}
+
+// Kaspi not answering a listing for a while is retried by the next run:
+// the run stays ok (exit 0), as the exit code rules ask.
+func TestFetchNew_TemporaryKaspiFailureIsNoWarning(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("640000001", time.Hour, "7011234567"))
+		e.kf.Fail(kaspifake.EndpointList, kaspifake.ServerError(), 100)
+		s := e.fetch()
+		if s.Result != domain.ResultOK || len(e.kf.Requests()) == 0 {
+			t.Fatalf("%q %q %s", s.Result, s.Reasons, s)
 		}
 	})
 }
