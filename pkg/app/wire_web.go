@@ -81,6 +81,7 @@ func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg conf
 			return nil, nil, ShowConfigError(err)
 		}
 		if err := envFileMissing(p, cfg); err != nil {
+			_ = p.Ensure() // storage/ and logs/ exist after any first request
 			return nil, nil, err
 		}
 		o.Paths = p
