@@ -45,7 +45,7 @@ var taskTitles = map[string]string{
 
 var stepTitles = map[string]string{
 	"new":            "ждут обработки",
-	"lead_requested": "сделка создаётся (ответ amoCRM не получен, проверяется)",
+	"lead_requested": "сделка не подтверждена amoCRM (проверяется при следующей попытке)",
 	"lead_created":   "сделка создана, товары не привязаны",
 	"linked":         "товары привязаны, нет примечания",
 	"done":           "готово",
