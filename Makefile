@@ -16,7 +16,7 @@ GOBUILD := CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ld
 CGI_PROGS := $(patsubst cgi-bin/%/main.go,%,$(wildcard cgi-bin/*/main.go))
 BIN_PROGS := $(patsubst bin/%/main.go,%,$(wildcard bin/*/main.go))
 
-.PHONY: all build demo test vet fmt-check dist clean help
+.PHONY: all build demo test test-note vet fmt-check dist clean help version
 
 all: build
 
@@ -27,6 +27,12 @@ help:
 	@echo "make dist       the ZIPs for shop owners (linux-amd64, linux-386) in $(DIST)/"
 	@echo "make vet        go vet ./..."
 	@echo "make fmt-check  fail on files gofmt would change"
+
+# The version stamped into the binaries and the ZIP names: the tag when
+# HEAD is tagged (v1.2.0), else tag-commits-hash (v1.2.0-3-gabc1234), else
+# the commit hash; -dirty when the tree has changes.
+version:
+	@echo $(VERSION)
 
 # The hosting tree of DESIGN.md §2. Runtime folders get a deny-all
 # .htaccess; the root's .htaccess opens only cgi-bin/.
@@ -58,8 +64,15 @@ demo:
 
 # The README's test command. Without KA_TEST_MYSQL_DSN / KA_TEST_PGSQL_DSN
 # only SQLite runs; .ci/run sets both.
-test:
+test: test-note
 	$(GO) test $(TESTFLAGS) ./...
+
+# One line when the MariaDB or PostgreSQL tests will be skipped, saying how
+# to run them.
+test-note:
+	@m=""; [ -n "$$KA_TEST_MYSQL_DSN" ] || m="MariaDB (KA_TEST_MYSQL_DSN)"; \
+	[ -n "$$KA_TEST_PGSQL_DSN" ] || m="$${m:+$$m and }PostgreSQL (KA_TEST_PGSQL_DSN)"; \
+	[ -z "$$m" ] || echo "make test: the $$m store tests are skipped (SQLite runs); to run them export KA_TEST_MYSQL_DSN='root@tcp(127.0.0.1:3306)/' and KA_TEST_PGSQL_DSN='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' (README, Two commands)"
 
 vet:
 	$(GO) vet ./...

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kaspi-amocrm/pkg/app/apptest"
 )
 
 func rootEnv(root string, extra map[string]string) func(string) string {
@@ -63,3 +65,5 @@ func TestRun_UnknownArgumentIsExit2(t *testing.T) {
 		t.Errorf("exit %d, want 2", code)
 	}
 }
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, run, "cron_paths") }

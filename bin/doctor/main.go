@@ -46,6 +46,9 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("doctor", args, stdout) {
+		return app.ExitOK
+	}
 	if app.WantsHelp(args) {
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
@@ -78,7 +81,7 @@ func printStatus(ctx context.Context, getenv func(string) string, format string,
 		return app.ExitCode(err)
 	}
 	defer env.Close()
-	rep, err := status.Collect(ctx, env.Store, status.Options{})
+	rep, err := status.Collect(ctx, env.Store, status.Options{Version: app.Version})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitFail
@@ -99,8 +102,11 @@ func check(ctx context.Context, getenv func(string) string, format string, fix b
 		return app.ExitFail
 	}
 	rep := doctor.Run(ctx, doctor.Options{
-		Root: paths.Root, Getenv: getenv, Fix: fix,
+		Root: paths.Root, Getenv: getenv, Fix: fix, Version: app.Version,
 		Connect: doctor.Wiring{StoreConfig: app.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
+		// "No successful run for 30 minutes" must reach the owner even
+		// when cron itself stopped: doctor checks the alerts too.
+		Alerts: func(ctx context.Context) (int, bool, error) { return sendAlerts(ctx, getenv) },
 	})
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -113,35 +119,28 @@ func check(ctx context.Context, getenv func(string) string, format string, fix b
 		fmt.Fprintln(stderr, err)
 		return app.ExitFail
 	}
-	// "No successful run for 30 minutes" must reach the owner even when
-	// cron itself stopped: doctor checks the alerts too.
-	if sent, err := sendAlerts(ctx, getenv); err != nil {
-		fmt.Fprintln(stderr, "оповещения:", err)
-	} else if sent > 0 && format != "json" {
-		fmt.Fprintf(stdout, "Отправлено оповещений в Telegram: %d\n", sent)
-	}
 	if rep.Failed() {
 		return app.ExitFail
 	}
 	return app.ExitOK
 }
 
-func sendAlerts(ctx context.Context, getenv func(string) string) (int, error) {
+func sendAlerts(ctx context.Context, getenv func(string) string) (sent int, configured bool, err error) {
 	env, err := app.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
 	if err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {
-			return 0, nil // doctor has already listed the config problems
+			return 0, false, nil // doctor has already listed the config problems
 		}
-		return 0, err
+		return 0, false, err
 	}
 	defer env.Close()
 	c := env.Config
 	tg := alert.NewTelegram(c.AlertTelegramBotToken.Reveal(), c.AlertTelegramChatID, c.AlertTelegramAPIBase, nil)
 	n := alert.New(tg, env.Store, env.Log, alert.Policy{})
 	if !n.Enabled() {
-		return 0, nil
+		return 0, false, nil
 	}
-	sent, err := n.CheckSource(ctx, env.Store, time.Now())
-	return len(sent), err
+	keys, err := n.CheckSource(ctx, env.Store, time.Now())
+	return len(keys), true, err
 }

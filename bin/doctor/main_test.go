@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
 )
 
@@ -22,5 +23,16 @@ func TestRun_BadEnvFailsNamingTheKey(t *testing.T) {
 	code, _, errOut = apptest.RunWithEnv(t, run, apptest.BadEnv, "--status")
 	if code != 2 || !strings.Contains(errOut, "AMO_MAX_RPS: ") {
 		t.Fatalf("--status: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, run, "doctor") }
+
+// The checklist names the program's version first.
+func TestRun_ChecklistNamesTheVersion(t *testing.T) {
+	_, out, _ := apptest.RunWithEnv(t, run, apptest.BadEnv)
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.Contains(out, "Версия программы") || !strings.Contains(out, app.Version) || strings.Index(out, "Версия программы") > strings.Index(out, "AMO_MAX_RPS") {
+		t.Fatalf("first line %q, output:\n%s", first, out)
 	}
 }

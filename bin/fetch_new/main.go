@@ -34,6 +34,9 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("fetch_new", args, stdout) {
+		return app.ExitOK
+	}
 	if app.WantsHelp(args) {
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK

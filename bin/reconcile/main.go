@@ -30,6 +30,9 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("reconcile", args, stdout) {
+		return app.ExitOK
+	}
 	if app.WantsHelp(args) {
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"kaspi-amocrm/pkg/app"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,7 +17,7 @@ import (
 	"kaspi-amocrm/pkg/sandbox"
 )
 
-const usage = `Usage: sandbox [--kaspi-addr ADDR] [--amo-addr ADDR] [--seed-orders N] [--seed S] [--amo-rps N]
+const usage = `Usage: sandbox [--kaspi-addr ADDR] [--amo-addr ADDR] [--seed-orders N] [--seed S] [--amo-rps N] [--redirect-uri URL]
 
 Запускает на этом компьютере учебные (поддельные) Kaspi и amoCRM и печатает
 строки для .env, чтобы попробовать интеграцию без настоящих аккаунтов.
@@ -28,6 +29,8 @@ lines to use them. Admin endpoints: GET <amoCRM URL>/_sandbox/
   --seed-orders N     orders the fake Kaspi starts with (0)
   --seed S            generator seed (1)
   --amo-rps N         amoCRM requests allowed per second (7; negative: no limit)
+  --redirect-uri URL  the install's oauth_callback.cgi address (AMO_REDIRECT_URI);
+                      the sandbox's authorize page sends the owner back there
 `
 
 func main() {
@@ -38,6 +41,9 @@ func main() {
 
 // run serves until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if app.PrintVersion("sandbox", args, stdout) {
+		return 0
+	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -47,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.SeedOrders, "seed-orders", 0, "")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "")
 	fs.IntVar(&cfg.AmoRPS, "amo-rps", 7, "")
+	fs.StringVar(&cfg.RedirectURI, "redirect-uri", "", "")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

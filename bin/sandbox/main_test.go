@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"kaspi-amocrm/pkg/app/apptest"
 	"strings"
 	"testing"
 )
@@ -26,4 +28,11 @@ func TestRun_RejectsStrayArguments(t *testing.T) {
 	if code := run(context.Background(), []string{"extra"}, &out, &errOut); code != 2 {
 		t.Errorf("exit %d", code)
 	}
+}
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, sandboxMain, "sandbox") }
+
+// sandboxMain adapts run to the shape of the other programs' mains.
+func sandboxMain(args []string, _ func(string) string, stdout, stderr io.Writer) int {
+	return run(context.Background(), args, stdout, stderr)
 }

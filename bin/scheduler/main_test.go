@@ -18,3 +18,5 @@ func TestRun_BadEnvExitsTwoNamingTheKey(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, run, "scheduler") }

@@ -24,5 +24,8 @@ func main() {
 // run serves the request as CGI or FastCGI when a web server started the
 // program; from a shell the arguments become the query (no token needed).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if !app.ServedByWeb(getenv) && app.PrintVersion("api_status_mapping.cgi", args, stdout) {
+		return app.ExitOK
+	}
 	return app.ServeEndpoint(app.MappingHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

@@ -83,3 +83,5 @@ func TestRun_AnyCGIVariableMeansWebAndNeedsTheSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestRun_VersionWorksWithoutEnv(t *testing.T) { apptest.CheckVersion(t, run, "migrate") }

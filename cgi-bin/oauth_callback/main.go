@@ -25,5 +25,8 @@ func main() {
 // run serves the request as CGI or FastCGI when a web server started the
 // program; from a shell the arguments become the query (no token needed).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if !app.ServedByWeb(getenv) && app.PrintVersion("oauth_callback.cgi", args, stdout) {
+		return app.ExitOK
+	}
 	return app.ServeEndpoint(app.OAuthHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

@@ -202,17 +202,16 @@ func (n *Notifier) Check(ctx context.Context, r status.Report) ([]string, error)
 	if !n.Enabled() {
 		return nil, nil
 	}
+	keys, firstErr := n.checkResults(ctx, r)
 	alerts := Decide(r, n.policy)
 	if len(alerts) == 0 {
-		return nil, nil
+		return keys, firstErr
 	}
 	sent, err := n.loadSent(ctx)
 	if err != nil {
-		return nil, err
+		return keys, err
 	}
 	now := r.GeneratedAt
-	var keys []string
-	var firstErr error
 	for _, a := range alerts {
 		if last, ok := sent[a.Key]; ok && now.Sub(time.Unix(last, 0)) < a.Repeat {
 			continue

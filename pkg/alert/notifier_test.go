@@ -34,10 +34,12 @@ func TestNotifier_SendsOnceAndNotAgainWithinAnHour(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
 	sent, err := n.Check(ctx, failingReport(t0))
-	if err != nil || len(sent) != 1 || sent[0] != KindFailing {
+	// The change to error is told at once; three failures in a row also
+	// start the hourly reminder.
+	if err != nil || strings.Join(sent, ",") != "result:fetch_new,"+KindFailing {
 		t.Fatalf("first check: sent %v, err %v", sent, err)
 	}
-	if got := f.sent(); len(got) != 1 || got[0].ChatID != "42" || !strings.Contains(got[0].Text, "3 запуска подряд") {
+	if got := f.sent(); len(got) != 2 || got[0].ChatID != "42" || !strings.Contains(got[1].Text, "3 запуска подряд") {
 		t.Fatalf("telegram got %+v", got)
 	}
 
@@ -50,7 +52,7 @@ func TestNotifier_SendsOnceAndNotAgainWithinAnHour(t *testing.T) {
 	if sent, _ := other.Check(ctx, failingReport(t0.Add(50*time.Minute))); len(sent) != 0 {
 		t.Fatalf("resent after 50 min: %v", sent)
 	}
-	if len(f.sent()) != 1 {
+	if len(f.sent()) != 2 {
 		t.Fatalf("telegram got %d messages", len(f.sent()))
 	}
 
@@ -79,7 +81,7 @@ func TestNotifier_ADifferentAlertIsNotHeldBackByAnother(t *testing.T) {
 	if strings.Join(sent, ",") != "ban,quarantined:777" {
 		t.Fatalf("sent %v", sent)
 	}
-	if len(f.sent()) != 3 {
+	if len(f.sent()) != 4 {
 		t.Fatalf("telegram got %d messages", len(f.sent()))
 	}
 }

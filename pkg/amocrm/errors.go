@@ -58,6 +58,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// Service names amoCRM in the owner's lines (domain.Explain).
+func (e *APIError) Service() string { return "amoCRM" }
+
 // Unwrap exposes the domain kind, the validation details and the cause.
 func (e *APIError) Unwrap() []error {
 	var errs []error

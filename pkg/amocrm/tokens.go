@@ -32,7 +32,21 @@ import (
 // may have rotated it already: then its pair is used), and saves the new
 // pair in the same transaction, before it is used.
 
-func authErr(msg string) error { return fmt.Errorf("%s: %w", msg, domain.ErrAuth) }
+func authErr(msg string) error { return &tokenError{msg: msg} }
+
+// tokenError is a missing or refused amoCRM token: it unwraps to
+// domain.ErrAuth and names amoCRM, and its owner line says what to do.
+type tokenError struct{ msg string }
+
+func (e *tokenError) Error() string   { return e.msg + ": " + domain.ErrAuth.Error() }
+func (e *tokenError) Unwrap() error   { return domain.ErrAuth }
+func (e *tokenError) Service() string { return "amoCRM" }
+func (e *tokenError) OwnerText() string {
+	if e.msg == msgNoToken {
+		return "amoCRM: токенов ещё нет — пройдите авторизацию: откройте cgi-bin/oauth_callback.cgi?start=1 и разрешите доступ."
+	}
+	return "amoCRM больше не принимает токен — авторизуйте интеграцию заново: откройте cgi-bin/oauth_callback.cgi?start=1."
+}
 
 func envHash(t domain.Token) string {
 	h := sha256.Sum256([]byte(t.AccessToken + "\x00" + t.RefreshToken))

@@ -56,7 +56,8 @@ func (e *openDBError) Unwrap() []error { return []error{e.err, errOpenDB} }
 // configuration problem, 1 for everything else (database, auth, ban).
 func ExitCode(err error) int {
 	var ce *config.Error
-	if errors.As(err, &ce) {
+	var se *domain.SettingError
+	if errors.As(err, &ce) || errors.As(err, &se) {
 		return 2
 	}
 	return 1

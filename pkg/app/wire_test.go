@@ -85,7 +85,8 @@ func locationState(t *testing.T, w *httptest.ResponseRecorder) (*url.URL, string
 	return u, u.Query().Get("state")
 }
 
-// The whole OAuth flow: start issues a state and redirects to amoCRM; the
+// The whole OAuth flow: start issues a state and redirects to the authorize
+// page (the sandbox's own for a loopback account); the
 // callback with that state exchanges the code at the configured base,
 // checks the account and stores the pair.
 func TestOAuth_StartThenCallbackSavesTokens(t *testing.T) {
@@ -96,7 +97,8 @@ func TestOAuth_StartThenCallbackSavesTokens(t *testing.T) {
 		t.Fatalf("start without token: %d", w.Code)
 	}
 	u, state := locationState(t, s.Do(h, "GET", "/?start=1&token="+testSecret, nil))
-	if u.Scheme+"://"+u.Host+u.Path != "https://www.amocrm.ru/oauth" || state == "" ||
+	// The fake amoCRM is on loopback, so the authorize page is the sandbox's.
+	if u.Scheme+"://"+u.Host+u.Path != s.AmoURL+"/oauth" || state == "" ||
 		u.Query().Get("client_id") != s.Amo.Options().ClientID || u.Query().Get("mode") != "post_message" {
 		t.Fatalf("redirect %s", u)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -82,6 +85,10 @@ func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg conf
 		p, cfg, err := LoadConfig(0, o)
 		if err != nil {
 			return nil, nil, ShowConfigError(err)
+		}
+		if err := envFileMissing(p, cfg); err != nil {
+			_ = p.Ensure() // storage/ and logs/ exist after any first request
+			return nil, nil, err
 		}
 		o.Paths = p
 		var closers []func()
@@ -339,4 +346,20 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 		out = append(out, wp)
 	}
 	return out, nil
+}
+
+// envFileMissing: with no .env (and no CRON_SECRET from the environment)
+// every endpoint would answer "CRON_SECRET пустой", which sends the owner
+// looking in the wrong place. Say the file is missing and where it is
+// expected; the answer names no absolute path (anyone may ask).
+func envFileMissing(p Paths, cfg config.Config) error {
+	if cfg.CronSecret.IsSet() {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(p.Root, config.EnvFile)); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return &web.PublicError{Status: http.StatusInternalServerError, Err: web.ErrConfig,
+		Msg: "Файл .env не найден: он должен лежать в папке программы — над cgi-bin/, рядом с .env.example. " +
+			"Скопируйте .env.example в .env и заполните его (шаг 3 INSTALL.md)."}
 }

@@ -460,7 +460,7 @@ func (r *reader) statusMap(key string) map[string]int64 {
 	if v == "" {
 		return out
 	}
-	const expected = "пары СОСТОЯНИЕ_ИЛИ_СТАТУС_KASPI:ID_СТАТУСА_AMO через запятую (COMPLETED:142,CANCELLED:143)"
+	const expected = "список пар СОСТОЯНИЕ_ИЛИ_СТАТУС_KASPI:ID_ЭТАПА_AMO через запятую (COMPLETED:142,CANCELLED:143)"
 	for _, pair := range strings.Split(v, ",") {
 		pair = strings.TrimSpace(pair)
 		if pair == "" {

@@ -471,3 +471,12 @@ func TestLoad_AmoContactIndexMax(t *testing.T) {
 		}
 	}
 }
+
+// The status map's message reads as Russian: «ожидается список пар», not
+// «ожидается пары».
+func TestStatusMap_MessageIsGrammatical(t *testing.T) {
+	_, err := Load(writeEnv(t, "DB_DRIVER=sqlite\nAMO_STATUS_MAP=COMPLETED=142\n"), envMap(nil), NeedDB)
+	if err == nil || !strings.Contains(err.Error(), "AMO_STATUS_MAP: ожидается список пар ") || strings.Contains(err.Error(), "ожидается пары") {
+		t.Fatalf("err = %v", err)
+	}
+}

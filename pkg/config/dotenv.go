@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
+	"unicode/utf16"
 )
 
 // ParseDotenv reads a .env file the way the PHP version read it, so that a
@@ -21,8 +23,12 @@ import (
 // values (silently changing passwords that contain $), rejects a whole
 // file over one line without =, and cuts an inline comment at the last
 // " #" instead of the first. Beyond the PHP behaviour a UTF-8 byte order
-// mark, Windows (CRLF) and old Mac (CR) line endings are tolerated.
+// mark, Windows (CRLF) and old Mac (CR) line endings and a UTF-16 file
+// (Windows Notepad's «Юникод») are tolerated.
 func ParseDotenv(data []byte) map[string]string {
+	if u, ok := DecodeUTF16(data); ok {
+		data = u
+	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	out := make(map[string]string)
 	// A lone CR (old Mac line endings, some editors) ends a line too:
@@ -177,4 +183,28 @@ func hexVal(c byte) int {
 	default:
 		return int(c-'A') + 10
 	}
+}
+
+// DecodeUTF16 turns a UTF-16 file — Windows Notepad's «Юникод», with or
+// without a byte order mark — into UTF-8. ok is false when data does not
+// look like UTF-16 (then it is returned unchanged).
+func DecodeUTF16(data []byte) (out []byte, ok bool) {
+	var order binary.ByteOrder
+	switch {
+	case len(data) >= 2 && data[0] == 0xFF && data[1] == 0xFE:
+		order, data = binary.LittleEndian, data[2:]
+	case len(data) >= 2 && data[0] == 0xFE && data[1] == 0xFF:
+		order, data = binary.BigEndian, data[2:]
+	case len(data) >= 4 && data[0] != 0 && data[1] == 0 && data[2] != 0 && data[3] == 0:
+		order = binary.LittleEndian
+	case len(data) >= 4 && data[0] == 0 && data[1] != 0 && data[2] == 0 && data[3] != 0:
+		order = binary.BigEndian
+	default:
+		return data, false
+	}
+	units := make([]uint16, 0, len(data)/2)
+	for i := 0; i+1 < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	return []byte(string(utf16.Decode(units))), true
 }

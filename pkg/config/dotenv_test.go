@@ -3,6 +3,7 @@ package config
 import (
 	"maps"
 	"testing"
+	"unicode/utf16"
 )
 
 // phpExample is the PHP version's env.example as shops have it, inline
@@ -115,5 +116,38 @@ func TestParseDotenv_SkipsWhatPHPSkipped(t *testing.T) {
 	want := map[string]string{"export A": "1", "B": "3"}
 	if !maps.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A .env saved as UTF-16 (Notepad's «Юникод»), with or without the byte
+// order mark, little or big endian, reads like the UTF-8 file.
+func TestParseDotenv_UTF16(t *testing.T) {
+	text := "DB_DRIVER=sqlite\r\nAMO_SUBDOMAIN=магазин # комментарий\r\n"
+	enc := func(bom bool, big bool) []byte {
+		var b []byte
+		if bom {
+			if big {
+				b = append(b, 0xFE, 0xFF)
+			} else {
+				b = append(b, 0xFF, 0xFE)
+			}
+		}
+		for _, u := range utf16.Encode([]rune(text)) {
+			if big {
+				b = append(b, byte(u>>8), byte(u))
+			} else {
+				b = append(b, byte(u), byte(u>>8))
+			}
+		}
+		return b
+	}
+	for _, c := range []struct{ bom, big bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		got := ParseDotenv(enc(c.bom, c.big))
+		if got["DB_DRIVER"] != "sqlite" || got["AMO_SUBDOMAIN"] != "магазин" {
+			t.Errorf("bom %v big-endian %v: %q", c.bom, c.big, got)
+		}
+	}
+	if _, ok := DecodeUTF16([]byte(text)); ok {
+		t.Error("UTF-8 text taken for UTF-16")
 	}
 }

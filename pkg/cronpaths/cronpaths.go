@@ -38,6 +38,10 @@ func CGIBaseFromRedirect(redirect string) string {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return ""
 	}
+	if h := u.Hostname(); h == "example.com" || strings.HasSuffix(h, ".example.com") || strings.Contains(h, ".example.") {
+		// An example address (the sandbox's default) names no real site.
+		return ""
+	}
 	dir, file := u.Path[:strings.LastIndexByte(u.Path, '/')+1], u.Path[strings.LastIndexByte(u.Path, '/')+1:]
 	if file != "oauth_callback.cgi" {
 		return ""
@@ -67,7 +71,12 @@ func Write(w io.Writer, p Params) error {
 
 	base := p.CGIBase
 	if base == "" {
-		base = "https://ВАШ_ДОМЕН/ПУТЬ/cgi-bin/"
+		// The install folder's name is the likely path under the site
+		// (public_html/kaspi-amocrm → /kaspi-amocrm/): keep it.
+		base = "https://ВАШ_ДОМЕН/cgi-bin/"
+		if dir := filepath.Base(root); dir != "/" && dir != "." && dir != "public_html" && dir != "www" && dir != "htdocs" {
+			base = "https://ВАШ_ДОМЕН/" + url.PathEscape(dir) + "/cgi-bin/"
+		}
 	}
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
@@ -91,7 +100,7 @@ func Write(w io.Writer, p Params) error {
 	pr("  scheduler:  %s\n", bin("scheduler"))
 	pr("\n")
 
-	pr("1. Рекомендуемый способ для cron на shared-хостинге — планировщик раз в минуту\n")
+	pr("1. Рекомендуемый способ для cron на обычном хостинге (без SSH-доступа к серверу) — планировщик раз в минуту\n")
 	pr("   (сам решает, что пора: новые заказы — каждые 60 сек, сверка — каждые 10 минут;\n")
 	pr("   второй экземпляр сразу завершается, пока первый держит storage/cron.lock):\n\n")
 	pr("   * * * * * %s --once >> %s 2>&1\n\n", q(bin("scheduler")), q(schedLog))
@@ -141,7 +150,7 @@ func Write(w io.Writer, p Params) error {
 		pr("   (вместо %s подставьте значение CRON_SECRET из .env; показать его здесь: cron_paths --show-secret)\n", SecretPlaceholder)
 	}
 	if p.CGIBase == "" {
-		pr("   (ВАШ_ДОМЕН/ПУТЬ — адрес папки программы на сайте; он берётся из AMO_REDIRECT_URI, когда тот указывает на oauth_callback.cgi)\n")
+		pr("   (ВАШ_ДОМЕН — адрес сайта; путь до cgi-bin/ — как у папки программы на сайте; точный адрес берётся из AMO_REDIRECT_URI, когда тот указывает на ваш oauth_callback.cgi)\n")
 	}
 	pr("   Ответ «OK …» — задание выполнено, «BUSY» — идёт другой запуск (это нормально).\n\n")
 

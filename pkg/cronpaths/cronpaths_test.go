@@ -62,6 +62,7 @@ func TestCGIBaseFromRedirect(t *testing.T) {
 		"https://shop.kz/oauth_callback.php":               "",
 		"":                                                 "",
 		"shop.kz/cgi-bin/oauth_callback.cgi":               "",
+		"https://shop.example.kz/cgi-bin/oauth_callback.cgi": "", // the sandbox's default
 	} {
 		if got := CGIBaseFromRedirect(in); got != want {
 			t.Errorf("CGIBaseFromRedirect(%q) = %q, want %q", in, got, want)
@@ -70,5 +71,18 @@ func TestCGIBaseFromRedirect(t *testing.T) {
 	out := render(t, Params{Root: "/r", Arch: "amd64", CGIBase: "https://shop.kz/k/cgi-bin/"})
 	if !strings.Contains(out, "https://shop.kz/k/cgi-bin/cron.cgi?task=new") {
 		t.Errorf("base not used:\n%s", out)
+	}
+}
+
+// Without a usable AMO_REDIRECT_URI the HTTP-cron URLs keep the install
+// folder's name as the path under the site.
+func TestWrite_PlaceholderURLKeepsTheInstallFolder(t *testing.T) {
+	out := render(t, Params{Root: "/home/shop/public_html/kaspi-amocrm", Arch: "amd64"})
+	if !strings.Contains(out, "https://ВАШ_ДОМЕН/kaspi-amocrm/cgi-bin/cron.cgi?task=new") {
+		t.Errorf("install folder lost:\n%s", out)
+	}
+	out = render(t, Params{Root: "/home/shop/public_html", Arch: "amd64"})
+	if !strings.Contains(out, "https://ВАШ_ДОМЕН/cgi-bin/cron.cgi?task=new") {
+		t.Errorf("site root install:\n%s", out)
 	}
 }

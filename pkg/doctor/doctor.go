@@ -52,6 +52,11 @@ type Options struct {
 	// HTTPClient makes the check that .env cannot be downloaded; nil
 	// means a client with a short timeout.
 	HTTPClient *http.Client
+	// Version is the program's version, shown first ("" = not shown).
+	Version string
+	// Alerts checks the Telegram alerts and returns how many were sent
+	// (nil = not checked); its line is part of the checklist.
+	Alerts func(ctx context.Context) (sent int, configured bool, err error)
 	// MaxFetchAge and MaxReconcileAge: how old the last successful run may
 	// be (defaults 15 minutes and 1 hour: cron runs them every 1 and 10).
 	MaxFetchAge, MaxReconcileAge time.Duration
@@ -75,6 +80,9 @@ func Run(ctx context.Context, opt Options) Report {
 	}
 	if opt.MaxReconcileAge <= 0 {
 		opt.MaxReconcileAge = time.Hour
+	}
+	if opt.Version != "" {
+		r.add(Check{ID: "version", Title: "Версия программы", Mark: OK, Detail: opt.Version})
 	}
 	host := opt.Host
 	if host == nil {
@@ -134,7 +142,29 @@ func Run(ctx context.Context, opt Options) Report {
 	} else {
 		r.add(Check{ID: "runs", Title: "Последние запуски", Mark: Skip, Detail: "не проверены: база данных недоступна"})
 	}
+	if opt.Alerts != nil {
+		checkAlerts(ctx, &r, opt.Alerts)
+	}
 	return r
+}
+
+// checkAlerts runs the alert check (doctor must reach the owner even when
+// cron stopped) and reports it as a line of the checklist.
+func checkAlerts(ctx context.Context, r *Report, alerts func(context.Context) (int, bool, error)) {
+	c := Check{ID: "alerts", Title: "Оповещения в Telegram"}
+	sent, configured, err := alerts(ctx)
+	switch {
+	case err != nil:
+		c.Mark, c.Detail = Warn, "проверка не удалась: "+short(err)
+		c.Fix = "Проверьте ALERT_TELEGRAM_BOT_TOKEN и ALERT_TELEGRAM_CHAT_ID и что бот может писать в чат."
+	case !configured:
+		c.Mark, c.Detail = OK, "не настроены (необязательно, раздел 6 INSTALL.md)"
+	case sent > 0:
+		c.Mark, c.Detail = OK, fmt.Sprintf("проверены, отправлено сообщений: %d", sent)
+	default:
+		c.Mark, c.Detail = OK, "проверены, отправлять нечего"
+	}
+	r.add(c)
 }
 
 var skipTitles = map[string]string{
@@ -179,7 +209,7 @@ func checkDB(ctx context.Context, r *Report, conn Connector, cfg config.Config) 
 		s.Mark, s.Detail = Fail, fmt.Sprintf("миграция %d прервалась на середине", cur)
 		s.Fix = "Откройте cgi-bin/migrate.cgi?token=CRON_SECRET: он восстановит её или скажет, что сделать."
 	case cur == 0:
-		s.Mark, s.Detail = Fail, "миграции не выполнены"
+		s.Mark, s.Detail = Fail, "таблицы не созданы — откройте migrate.cgi"
 		s.Fix = "Откройте cgi-bin/migrate.cgi?token=CRON_SECRET (INSTALL.md, шаг 4)."
 	case cur < latest:
 		s.Mark, s.Detail = Fail, fmt.Sprintf("версия %d, программе нужна %d", cur, latest)
@@ -200,6 +230,12 @@ func checkKaspi(ctx context.Context, r *Report, conn Connector, cfg config.Confi
 	c := Check{ID: "kaspi.token", Title: "Токен Kaspi"}
 	if !cfg.KaspiAPIToken.IsSet() {
 		c.Mark, c.Detail = Skip, "не проверен: KASPI_API_TOKEN не задан"
+		r.add(c)
+		return
+	}
+	if exampleValue(cfg.Root, "KASPI_API_TOKEN", cfg.KaspiAPIToken.Reveal()) {
+		// Sending a placeholder teaches nothing and tells Kaspi our address.
+		c.Mark, c.Detail = Skip, "не проверен: в KASPI_API_TOKEN осталось значение из примера"
 		r.add(c)
 		return
 	}

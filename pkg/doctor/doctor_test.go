@@ -158,10 +158,14 @@ func (in *install) recordRun(db *store.DB, task string, at time.Time, ok bool) {
 
 func (in *install) run() Report {
 	in.t.Helper()
-	return Run(context.Background(), Options{
+	return Run(context.Background(), in.options())
+}
+
+func (in *install) options() Options {
+	return Options{
 		Root: in.root, Now: in.now, Host: &in.host, Fix: in.fix,
 		Connect: Wiring{StoreConfig: app.StoreConfig, AmoLimiter: ratelimit.New("", 1000)},
-	})
+	}
 }
 
 func text(r Report) string {
@@ -248,7 +252,7 @@ func TestRun_CatchesEachMisconfiguration(t *testing.T) {
 			[]string{"db.connect"}, ""},
 		{"database not migrated", func(in *install) {
 			in.set("DB_NAME", "storage/other.sqlite")
-		}, []string{"db.schema"}, "миграции не выполнены"},
+		}, []string{"db.schema"}, "таблицы не созданы — откройте migrate.cgi"},
 		{"never authorised", func(in *install) {
 			db := in.openDB()
 			_, err := db.SQL().Exec("DELETE FROM oauth_tokens")

@@ -84,6 +84,11 @@ func checkEnvFile(r *Report, root string) map[string]string {
 	}
 	r.add(m)
 
+	if _, utf16 := config.DecodeUTF16(data); utf16 {
+		r.add(Check{ID: "env.encoding", Title: "Кодировка .env", Mark: Warn,
+			Detail: "файл сохранён в UTF-16 (в Блокноте Windows — «Юникод»); программа его прочитала",
+			Fix:    "Сохраните .env в UTF-8: Блокнот → «Сохранить как» → Кодировка: UTF-8. Другие программы на хостинге UTF-16 не читают."})
+	}
 	env := config.ParseDotenv(data)
 	checkExamples(r, root, env)
 	return env
@@ -119,11 +124,35 @@ func checkExamples(r *Report, root string, env map[string]string) {
 	r.add(c)
 }
 
+// exampleValue reports whether v is a placeholder: the .env.example value
+// of key, or a value that reads like one.
+func exampleValue(root, key, v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false
+	}
+	if data, err := os.ReadFile(filepath.Join(root, ".env.example")); err == nil {
+		if ex := strings.TrimSpace(config.ParseDotenv(data)[key]); ex != "" && ex == v {
+			return true
+		}
+	}
+	return looksLikePlaceholder(v)
+}
+
 // checkConfig reports the problems config.Load found, one per key.
 func checkConfig(r *Report, cfg config.Config, err error) {
 	c := Check{ID: "env.keys", Title: "Настройки в .env"}
 	var ce *config.Error
+	envFailed := false
+	for _, prev := range r.Checks {
+		if strings.HasPrefix(prev.ID, "env.") && prev.Mark == Fail {
+			envFailed = true
+		}
+	}
 	switch {
+	case err == nil && envFailed:
+		// Never a ✓ under an ✗ of the same file.
+		c.Mark, c.Detail = Skip, "ключи на месте, но исправьте отмеченное ✗ выше"
 	case err == nil:
 		c.Mark, c.Detail = OK, "все нужные ключи заданы"
 	case errors.As(err, &ce):

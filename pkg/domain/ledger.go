@@ -69,8 +69,23 @@ type Run struct {
 	Task       string // fetch_new, reconcile
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running (or after a crash)
-	OK         bool
+	OK         bool      // the run did its job (result ok or warn)
 	Summary    string
+	// Result is ok, warn or error ("" while running); Reason is the first
+	// reason of a warn or error, in Russian.
+	Result Result
+	Reason string
+	// AmoRequests is how many requests the run made to amoCRM.
+	AmoRequests int64
+}
+
+// RunEnd is how a run ended: its result, first reason, summary line and
+// the amoCRM requests it made.
+type RunEnd struct {
+	Result      Result
+	Reason      string
+	Summary     string
+	AmoRequests int64
 }
 
 // StatusMapping is a row of the PHP version's status_mapping table.
@@ -171,4 +186,17 @@ type Ledger interface {
 	// StartRun and FinishRun keep the run log.
 	StartRun(ctx context.Context, task string, now time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, ok bool, summary string, now time.Time) error
+	// FinishRunResult records how a run ended.
+	FinishRunResult(ctx context.Context, id int64, end RunEnd, now time.Time) error
+	// SetAsideCount counts the orders waiting for a retry after a failure
+	// (not quarantined) and returns the newest one's reason.
+	SetAsideCount(ctx context.Context) (n int, reason string, err error)
+}
+
+// Deal is a deal the integration created (or adopted): which order, which
+// lead, when.
+type Deal struct {
+	Code      string
+	LeadID    int64
+	CreatedAt time.Time
 }

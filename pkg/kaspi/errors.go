@@ -40,6 +40,9 @@ func (e *APIError) Error() string {
 	return msg
 }
 
+// Service names Kaspi in the owner's lines (domain.Explain).
+func (e *APIError) Service() string { return "Kaspi" }
+
 // Unwrap exposes both the kind and the cause to errors.Is / errors.As.
 func (e *APIError) Unwrap() []error {
 	errs := []error{e.Kind}

@@ -40,7 +40,11 @@ type Config struct {
 	// AmoBanDuration is how long the fake amoCRM stays banned (one hour;
 	// /_sandbox/unban lifts it).
 	AmoBanDuration time.Duration
-	Now            func() time.Time // time.Now
+	// RedirectURI is the integration's redirect URI registered at the fake
+	// amoCRM (amofake.DefaultRedirectURI): the address of the install's
+	// oauth_callback.cgi, where its authorize page sends the owner back.
+	RedirectURI string
+	Now         func() time.Time // time.Now
 }
 
 // Sandbox is a running pair of fakes.
@@ -77,7 +81,7 @@ func Start(cfg Config) (*Sandbox, error) {
 	sb := &Sandbox{
 		cfg:   cfg,
 		Kaspi: kaspifake.New(kaspifake.Options{Token: cfg.KaspiToken, Now: cfg.Now, Seed: cfg.Seed}),
-		Amo:   amofake.New(amofake.Options{RPS: cfg.AmoRPS, BanDuration: cfg.AmoBanDuration, Now: cfg.Now}),
+		Amo:   amofake.New(amofake.Options{RPS: cfg.AmoRPS, BanDuration: cfg.AmoBanDuration, RedirectURI: cfg.RedirectURI, Now: cfg.Now}),
 	}
 	kl, err := net.Listen("tcp", cfg.KaspiAddr)
 	if err != nil {
@@ -95,6 +99,7 @@ func Start(cfg Config) (*Sandbox, error) {
 	}
 	amo := http.NewServeMux()
 	amo.Handle("/_sandbox/", sb.adminHandler())
+	amo.Handle("/oauth", sb.authorizePage())
 	amo.Handle("/", sb.Amo)
 	for _, pair := range []struct {
 		l net.Listener
@@ -186,5 +191,11 @@ func (sb *Sandbox) EnvLines() string {
 		amofake.StatusNewOrder, amofake.StatusConfirmed, amofake.StatusInDelivery,
 		amofake.StatusWon, amofake.StatusLost, amofake.StatusLost)
 	line("# Admin: %s/_sandbox/", sb.AmoURL)
+	line("# Авторизация как в шаге 5 INSTALL.md: откройте oauth_callback.cgi?start=1&token=CRON_SECRET —")
+	line("# откроется страница разрешения этой песочницы (%s/oauth), она вернёт вас на AMO_REDIRECT_URI", sb.AmoURL)
+	line("# (адрес вашего oauth_callback.cgi задаётся флагом --redirect-uri).")
+	line("# Заказы: --seed-orders N при запуске; новые заказы в любой момент:")
+	line("#   curl -X POST '%s/_sandbox/orders/new?n=5'", sb.AmoURL)
+	line("# Сменить статус заказа: curl -X POST '%s/_sandbox/orders/status?code=КОД&state=ARCHIVE&status=COMPLETED'", sb.AmoURL)
 	return b.String()
 }

@@ -108,7 +108,7 @@ func TestCollect_FreshInstallSaysNothingRanYet(t *testing.T) {
 		t.Fatal(err)
 	}
 	txt := status.Text(r)
-	for _, want := range []string{"ещё не запускалось", "Водяной знак (дата последнего загруженного заказа): ещё нет", "заказов пока нет", "Токен amoCRM: нет"} {
+	for _, want := range []string{"ещё не запускалось", "Заказы Kaspi загружены по: ещё не загружались", "Последняя созданная сделка: ещё нет", "заказов пока нет", "Токен amoCRM: нет"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("text lacks %q:\n%s", want, txt)
 		}
@@ -141,5 +141,57 @@ func TestCollect_ContactIndexModeInOneLine(t *testing.T) {
 		if r.ContactIndex.Mode != tc.mode || !strings.Contains(text, "Поиск контактов: ") || !strings.Contains(text, tc.want) {
 			t.Errorf("%+v: mode %q, text:\n%s", tc.st, r.ContactIndex.Mode, text)
 		}
+	}
+}
+
+// The report carries the version, the orders set aside now (waiting and
+// quarantined), the last deal and the deals per Almaty day for 14 days.
+func TestCollect_SetAsideLastDealAndDealsPerDay(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	now := time.Date(2026, 3, 10, 7, 0, 0, 0, time.UTC) // 12:00 Almaty
+	var orders []domain.Order
+	for _, c := range []string{"200", "201", "202", "203", "204"} {
+		orders = append(orders, domain.Order{ID: "k" + c, Code: c, State: "NEW", CreationMs: now.Add(-time.Hour).UnixMilli()})
+	}
+	if _, err := db.Ingest(ctx, orders, now); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.SetLead(ctx, "200", 7001, now.Add(-20*24*time.Hour))) // outside the 14 days
+	must(db.SetLead(ctx, "201", 7002, now.Add(-24*time.Hour)))
+	must(db.SetLead(ctx, "202", 7003, now.Add(-time.Hour)))
+	must(db.SetLead(ctx, "203", 7004, now.Add(-30*time.Minute)))
+	must(db.SetAside(ctx, "204", "amoCRM отклонил сделку", now.Add(4*time.Minute), false, now))
+
+	r, err := status.Collect(ctx, db, status.Options{Now: now, Version: "v9.9.9"})
+	if err != nil || len(r.Problems) > 0 {
+		t.Fatalf("%v %v", err, r.Problems)
+	}
+	if r.Version != "v9.9.9" {
+		t.Errorf("version %q", r.Version)
+	}
+	if len(r.SetAside) != 1 || r.SetAside[0].Code != "204" || r.SetAside[0].Attempts != 1 || r.SetAside[0].NextTry == nil ||
+		r.SetAside[0].Reason != "amoCRM отклонил сделку" {
+		t.Errorf("set aside %+v", r.SetAside)
+	}
+	if r.LastDeal == nil || r.LastDeal.LeadID != 7004 || r.LastDeal.Code != "203" {
+		t.Errorf("last deal %+v", r.LastDeal)
+	}
+	if len(r.DealsPerDay) != 14 || r.DealsPerDay[13].Day != "2026-03-10" || r.DealsPerDay[13].Deals != 2 ||
+		r.DealsPerDay[12].Deals != 1 || r.DealsPerDay[0].Day != "2026-02-25" {
+		t.Errorf("deals per day %+v", r.DealsPerDay)
+	}
+	total := 0
+	for _, d := range r.DealsPerDay {
+		total += d.Deals
+	}
+	if total != 3 {
+		t.Errorf("deals in 14 days = %d, want 3", total)
 	}
 }

@@ -12,11 +12,18 @@ import (
 const (
 	FormatText = "text"
 	FormatJSON = "json"
+	FormatHTML = "html"
 )
 
 // Write renders the report: Russian plain text by default, JSON for
 // format "json".
 func Write(w io.Writer, r Report, format string) error {
+	if strings.EqualFold(format, FormatHTML) {
+		if err := HTML(w, r); err != nil {
+			return fmt.Errorf("status: write html: %w", err)
+		}
+		return nil
+	}
 	if strings.EqualFold(format, FormatJSON) {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -37,8 +44,8 @@ var taskTitles = map[string]string{
 }
 
 var stepTitles = map[string]string{
-	"new":            "ожидают обработки",
-	"lead_requested": "сделка запрошена",
+	"new":            "ждут обработки",
+	"lead_requested": "сделка не подтверждена amoCRM (проверяется при следующей попытке)",
 	"lead_created":   "сделка создана, товары не привязаны",
 	"linked":         "товары привязаны, нет примечания",
 	"done":           "готово",
@@ -51,9 +58,12 @@ func Text(r Report) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 
-	p("Состояние интеграции Kaspi → amoCRM на %s (Алматы)\n\n", stamp(r.GeneratedAt, loc))
+	p("Состояние интеграции Kaspi → amoCRM на %s (Алматы)\n", stamp(r.GeneratedAt, loc))
+	if r.Version != "" {
+		p("Версия программы: %s\n", r.Version)
+	}
 
-	p("Запуски:\n")
+	p("\nЗапуски:\n")
 	for _, ts := range r.Tasks {
 		title := taskTitles[ts.Task]
 		if title == "" {
@@ -63,27 +73,41 @@ func Text(r Report) string {
 			p("  %s: ещё не запускалось\n", title)
 			continue
 		}
-		p("  %s: последний запуск %s, %s, %s\n", title, stamp(ts.Last.StartedAt, loc),
-			outcomeRU(ts.Last.Outcome), durationRU(ts.Last.DurationSeconds))
+		line := ResultRU(ts.Result)
+		if ts.Reason != "" {
+			line += " — " + oneLine(ts.Reason)
+		}
+		p("  %s: %s\n", title, line)
+		p("    последний запуск %s", stamp(ts.Last.StartedAt, loc))
+		if ts.Last.Outcome == "running" {
+			p(", не завершён (идёт или прерван)")
+		}
+		p(", %s\n", durationRU(ts.Last.DurationSeconds))
 		if ts.Last.Summary != "" {
 			p("    итог: %s\n", ts.Last.Summary)
 		}
 		switch {
 		case ts.LastOK == nil:
-			p("    успешных запусков пока нет\n")
+			p("    запусков без ошибок пока нет\n")
 		case ts.LastOK != ts.Last:
-			p("    последний успешный: %s (%s назад)\n", stamp(ts.LastOK.StartedAt, loc), ago(r.GeneratedAt.Sub(ts.LastOK.StartedAt)))
+			p("    последний запуск без ошибок: %s (%s назад)\n", stamp(ts.LastOK.StartedAt, loc), ago(r.GeneratedAt.Sub(ts.LastOK.StartedAt)))
 		}
 		if ts.FailuresInRow > 1 {
 			p("    ошибок подряд: %d\n", ts.FailuresInRow)
 		}
 	}
 
-	p("\nВодяной знак (дата последнего загруженного заказа): ")
-	if r.Watermark == nil {
+	p("\nПоследняя созданная сделка: ")
+	if r.LastDeal == nil {
 		p("ещё нет\n")
 	} else {
-		p("%s\n", stamp(*r.Watermark, loc))
+		p("#%d (заказ %s), %s (%s назад)\n", r.LastDeal.LeadID, r.LastDeal.Code, stamp(r.LastDeal.CreatedAt, loc), ago(r.GeneratedAt.Sub(r.LastDeal.CreatedAt)))
+	}
+	p("Заказы Kaspi загружены по: ")
+	if r.Watermark == nil {
+		p("ещё не загружались\n")
+	} else {
+		p("%s (дата создания последнего загруженного заказа)\n", stamp(*r.Watermark, loc))
 	}
 
 	p("\nЗаказы по этапам:\n")
@@ -98,10 +122,10 @@ func Text(r Report) string {
 		p("  %-38s %d\n", title+":", r.Steps[k])
 	}
 
-	if len(r.Quarantined) > 0 {
-		p("\nЗаказы в карантине (автоматические попытки прекращены, повтор раз в час при сверке):\n")
-		for _, q := range r.Quarantined {
-			p("  %s — попыток: %d, последняя ошибка: %s\n", q.Code, q.Attempts, oneLine(q.LastError))
+	if len(r.SetAside) > 0 {
+		p("\nОтложенные заказы (не попали в amoCRM из-за ошибки):\n")
+		for _, sa := range r.SetAside {
+			p("  %s — попыток: %d, %s, причина: %s\n", sa.Code, sa.Attempts, NextTryRU(sa, loc), oneLine(sa.Reason))
 		}
 	}
 
@@ -130,7 +154,11 @@ func Text(r Report) string {
 	case r.Limit.Banned:
 		p("ДОСТУП ЗАБЛОКИРОВАН (403) до %s — запросы приостановлены\n", stamp(*r.Limit.BannedUntil, loc))
 	default:
-		p("блокировки нет\n")
+		p("блокировки нет")
+		if r.Limit.RequestsLastHour > 0 {
+			p("; запросов за последний час: %d (amoCRM разрешает до 7 в секунду)", r.Limit.RequestsLastHour)
+		}
+		p("\n")
 	}
 	p("Поиск контактов: %s\n", r.ContactIndex.Text)
 
@@ -150,16 +178,30 @@ func stamp(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("02.01.2006 15:04:05")
 }
 
-func outcomeRU(o string) string {
-	switch o {
+// ResultRU is a task's result in words: «успешно» only for ok.
+func ResultRU(res string) string {
+	switch res {
 	case "ok":
-		return "успешно"
-	case "failed":
-		return "ОШИБКА"
-	case "running":
-		return "не завершён (идёт или прерван)"
+		return "✓ успешно"
+	case "warn":
+		return "⚠ ПРЕДУПРЕЖДЕНИЕ"
+	case "error":
+		return "✗ ОШИБКА"
+	case "":
+		return "ещё не завершался"
 	}
-	return o
+	return res
+}
+
+// NextTryRU says when a set-aside order is tried again.
+func NextTryRU(sa SetAside, loc *time.Location) string {
+	switch {
+	case sa.Quarantined:
+		return "в карантине (повтор раз в час при сверке)"
+	case sa.NextTry == nil:
+		return "повтор при следующем запуске"
+	}
+	return "следующая попытка " + sa.NextTry.In(loc).Format("02.01.2006 15:04")
 }
 
 func durationRU(sec float64) string {

@@ -64,15 +64,21 @@ func sampleReport() Report {
 	wm := time.UnixMilli(1773118800000).In(Almaty()) // 10.03.2026 10:00 Almaty
 	started := now.Add(-time.Minute)
 	fin := started.Add(12 * time.Second)
-	last := RunInfo{Task: TaskFetchNew, StartedAt: started, FinishedAt: &fin, Outcome: "failed", DurationSeconds: 12, Summary: "amoCRM: authorization rejected"}
-	okRun := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Hour), Outcome: "ok", DurationSeconds: 3}
+	last := RunInfo{Task: TaskFetchNew, StartedAt: started, FinishedAt: &fin, Outcome: "failed", DurationSeconds: 12, Summary: "fetch_new: …",
+		Result: "error", Reason: "amoCRM не принял авторизацию: пройдите её заново"}
+	okRun := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Hour), Outcome: "ok", DurationSeconds: 3, Result: "ok"}
+	next := now.Add(4 * time.Minute)
 	r := Report{
 		GeneratedAt: now,
 		Recent:      []RunInfo{last, okRun},
 		Watermark:   &wm, WatermarkMs: 1773118800000,
 		Steps:       map[string]int{"done": 40, "new": 2, "quarantined": 1},
 		Quarantined: []Quarantined{{Code: "512345678", Attempts: 10, LastError: "400: price\nnot integer"}},
-		Token:       tokenState(domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(20 * time.Hour).Unix()}, now),
+		SetAside: []SetAside{{Code: "512345678", Attempts: 10, Reason: "400: price\nnot integer", Quarantined: true},
+			{Code: "512345679", Attempts: 3, NextTry: &next, Reason: "amoCRM отклонил сделку: «pipeline_id: not valid»"}},
+		Version:  "v1.4.0",
+		LastDeal: &DealInfo{Code: "512345600", LeadID: 40000007, CreatedAt: now.Add(-3 * time.Hour)},
+		Token:    tokenState(domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(20 * time.Hour).Unix()}, now),
 	}
 	r.Tasks = TaskStates(r.Recent)
 	until := now.Add(20 * time.Minute)
@@ -84,12 +90,16 @@ func TestText_RussianReportInAlmatyTime(t *testing.T) {
 	txt := Text(sampleReport())
 	for _, want := range []string{
 		"10.03.2026 12:00:00", // generated, Almaty = UTC+5
-		"Новые заказы (fetch_new): последний запуск 10.03.2026 11:59:00, ОШИБКА, 12.0 с",
-		"последний успешный: 10.03.2026 10:00:00 (2 ч назад)",
+		"Версия программы: v1.4.0",
+		"Новые заказы (fetch_new): ✗ ОШИБКА — amoCRM не принял авторизацию: пройдите её заново",
+		"последний запуск 10.03.2026 11:59:00, 12.0 с",
+		"последний запуск без ошибок: 10.03.2026 10:00:00 (2 ч назад)",
 		"Сверка (reconcile): ещё не запускалось",
-		"Водяной знак (дата последнего загруженного заказа): 10.03.2026 10:00:00",
+		"Последняя созданная сделка: #40000007 (заказ 512345600), 10.03.2026 09:00:00 (3 ч назад)",
+		"Заказы Kaspi загружены по: 10.03.2026 10:00:00",
 		"готово:", "в карантине:",
-		"512345678 — попыток: 10, последняя ошибка: 400: price not integer",
+		"512345678 — попыток: 10, в карантине (повтор раз в час при сверке), причина: 400: price not integer",
+		"512345679 — попыток: 3, следующая попытка 10.03.2026 12:04, причина: amoCRM отклонил сделку: «pipeline_id: not valid»",
 		"осталось дней: 89",
 		"ДОСТУП ЗАБЛОКИРОВАН (403) до 10.03.2026 12:20:00",
 	} {
@@ -98,7 +108,7 @@ func TestText_RussianReportInAlmatyTime(t *testing.T) {
 		}
 	}
 	// Steps follow the state machine's order.
-	if strings.Index(txt, "ожидают обработки") > strings.Index(txt, "готово") {
+	if strings.Index(txt, "ждут обработки") > strings.Index(txt, "готово") {
 		t.Errorf("steps out of order:\n%s", txt)
 	}
 }
@@ -112,12 +122,45 @@ func TestWrite_JSONOnRequest(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, buf.String())
 	}
-	for _, k := range []string{"tasks", "watermark", "orders_by_step", "quarantined", "amocrm_token", "amocrm_limit"} {
+	for _, k := range []string{"tasks", "watermark", "orders_by_step", "quarantined", "amocrm_token", "amocrm_limit", "set_aside", "version", "last_deal", "deals_per_day"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
 	if lim := got["amocrm_limit"].(map[string]any); lim["banned"] != true {
 		t.Errorf("limit: %v", lim)
+	}
+	task := got["tasks"].([]any)[0].(map[string]any)
+	if task["task"] != "fetch_new" || task["result"] != "error" || task["reason"] != "amoCRM не принял авторизацию: пройдите её заново" {
+		t.Errorf("tasks[0]: %v", task)
+	}
+	sa := got["set_aside"].([]any)
+	if len(sa) != 2 || sa[1].(map[string]any)["code"] != "512345679" || sa[1].(map[string]any)["next_try"] == nil {
+		t.Errorf("set_aside: %v", sa)
+	}
+}
+
+// A task line says «успешно» only when its last result is ok: a warn run
+// (orders set aside) did its job but is not a success.
+func TestText_NeverSaysSuccessUnlessOK(t *testing.T) {
+	fin := now
+	for _, c := range []struct {
+		res, want string
+		success   bool
+	}{
+		{"ok", "✓ успешно", true},
+		{"warn", "⚠ ПРЕДУПРЕЖДЕНИЕ — заказ 1 отложен", false},
+		{"error", "✗ ОШИБКА — заказ 1 отложен", false},
+	} {
+		run := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-time.Minute), FinishedAt: &fin, Outcome: "ok", Result: c.res, Reason: "заказ 1 отложен"}
+		if c.res == "ok" {
+			run.Reason = ""
+		}
+		r := Report{GeneratedAt: now, Recent: []RunInfo{run}}
+		r.Tasks = TaskStates(r.Recent)
+		txt := Text(r)
+		if !strings.Contains(txt, "Новые заказы (fetch_new): "+c.want) || strings.Contains(txt, "успешно") != c.success {
+			t.Errorf("%s:\n%s", c.res, txt)
+		}
 	}
 }

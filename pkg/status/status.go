@@ -48,6 +48,13 @@ type Source interface {
 	QuarantinedRecords(ctx context.Context, limit int) ([]domain.Record, error)
 	// Token returns the stored OAuth pair; domain.ErrNotFound when absent.
 	Token(ctx context.Context, service string) (domain.Token, error)
+	// SetAsideRecords lists the orders set aside now (waiting for a
+	// retry or quarantined), at most limit.
+	SetAsideRecords(ctx context.Context, limit int) ([]domain.Record, error)
+	// LastDeal is the most recently created deal (ok false: none yet).
+	LastDeal(ctx context.Context) (domain.Deal, bool, error)
+	// DealTimes lists when each deal created since a time was created.
+	DealTimes(ctx context.Context, since time.Time) ([]time.Time, error)
 }
 
 // Report is the state of the integration at one moment.
@@ -67,14 +74,50 @@ type Report struct {
 	Limit       LimitState     `json:"amocrm_limit"`
 	// ContactIndex is how new customers' contacts are found.
 	ContactIndex ContactIndex `json:"contact_index"`
+	// Version is the program's version.
+	Version string `json:"version"`
+	// SetAside lists the orders set aside now: waiting for their next try
+	// after a failure, or quarantined.
+	SetAside []SetAside `json:"set_aside"`
+	// LastDeal is the most recently created deal; nil before the first.
+	LastDeal *DealInfo `json:"last_deal,omitempty"`
+	// DealsPerDay counts the deals created per Almaty day, the last 14
+	// days, oldest first (today last).
+	DealsPerDay []DayCount `json:"deals_per_day"`
 	// Problems lists what could not be read (the rest of the report is
 	// still filled).
 	Problems []string `json:"problems,omitempty"`
 }
 
+// SetAside is an order a failure set aside.
+type SetAside struct {
+	Code        string     `json:"code"`
+	Attempts    int        `json:"attempts"`
+	NextTry     *time.Time `json:"next_try,omitempty"` // nil: the next run
+	Reason      string     `json:"reason"`
+	Quarantined bool       `json:"quarantined"`
+}
+
+// DealInfo is one deal the integration created.
+type DealInfo struct {
+	Code      string    `json:"order_code"`
+	LeadID    int64     `json:"lead_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// DayCount is the number of deals created on one Almaty day.
+type DayCount struct {
+	Day   string `json:"day"` // YYYY-MM-DD
+	Deals int    `json:"deals"`
+}
+
 // TaskState summarises the runs of one task.
 type TaskState struct {
-	Task   string   `json:"task"`
+	Task string `json:"task"`
+	// Result is the last finished run's result (ok, warn, error; "" when
+	// none finished yet) and Reason its first reason.
+	Result string   `json:"result"`
+	Reason string   `json:"reason,omitempty"`
 	Last   *RunInfo `json:"last,omitempty"`
 	LastOK *RunInfo `json:"last_ok,omitempty"`
 	// FailuresInRow counts the finished runs that failed since the last
@@ -89,7 +132,11 @@ type RunInfo struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	// Outcome is "ok", "failed" or "running" (not finished: still running
 	// or crashed).
-	Outcome         string  `json:"outcome"`
+	Outcome string `json:"outcome"`
+	// Result is ok, warn or error ("" while running); Reason says why.
+	Result          string  `json:"result,omitempty"`
+	Reason          string  `json:"reason,omitempty"`
+	AmoRequests     int64   `json:"amocrm_requests"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	Summary         string  `json:"summary,omitempty"`
 }
@@ -120,11 +167,15 @@ type TokenState struct {
 type LimitState struct {
 	Banned      bool       `json:"banned"`
 	BannedUntil *time.Time `json:"banned_until,omitempty"`
+	// RequestsLastHour counts the amoCRM requests of the runs started in
+	// the last hour (within the runs read); amoCRM allows 7 a second.
+	RequestsLastHour int64 `json:"requests_last_hour"`
 }
 
 // Options tune Collect. Zero values mean the defaults.
 type Options struct {
 	Now            time.Time // default time.Now()
+	Version        string    // the program's version, shown as is
 	RecentRuns     int       // run log entries read, every task (default 20)
 	TaskRuns       int       // run log entries read per task (default 100)
 	MaxQuarantined int       // quarantined rows listed (default 50)
@@ -148,7 +199,8 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	if opt.MaxQuarantined <= 0 {
 		opt.MaxQuarantined = 50
 	}
-	r := Report{GeneratedAt: now, Steps: map[string]int{}, Quarantined: []Quarantined{}, Recent: []RunInfo{}}
+	r := Report{GeneratedAt: now, Steps: map[string]int{}, Quarantined: []Quarantined{}, Recent: []RunInfo{},
+		Version: opt.Version, SetAside: []SetAside{}}
 	failed := 0
 	problem := func(what string, err error) {
 		failed++
@@ -213,6 +265,40 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 		}
 	}
 
+	if recs, err := src.SetAsideRecords(ctx, opt.MaxQuarantined); err != nil {
+		problem("set-aside orders", err)
+	} else {
+		for _, rec := range recs {
+			sa := SetAside{Code: rec.Code, Attempts: rec.Attempts, Reason: rec.LastError, Quarantined: rec.Quarantined}
+			if !rec.NextAttemptAt.IsZero() && !rec.Quarantined {
+				t := rec.NextAttemptAt
+				sa.NextTry = &t
+			}
+			r.SetAside = append(r.SetAside, sa)
+		}
+	}
+
+	if d, ok, err := src.LastDeal(ctx); err != nil {
+		problem("last deal", err)
+	} else if ok {
+		r.LastDeal = &DealInfo{Code: d.Code, LeadID: d.LeadID, CreatedAt: d.CreatedAt}
+	}
+	r.DealsPerDay = dealDays(now)
+	since, _ := time.ParseInLocation("2006-01-02", r.DealsPerDay[0].Day, Almaty())
+	if times, err := src.DealTimes(ctx, since); err != nil {
+		problem("deals per day", err)
+	} else {
+		idx := map[string]int{}
+		for i, d := range r.DealsPerDay {
+			idx[d.Day] = i
+		}
+		for _, t := range times {
+			if i, ok := idx[t.In(Almaty()).Format("2006-01-02")]; ok {
+				r.DealsPerDay[i].Deals++
+			}
+		}
+	}
+
 	if tok, err := src.Token(ctx, TokenService); err != nil {
 		if !errors.Is(err, domain.ErrNotFound) {
 			problem("amoCRM token", err)
@@ -225,14 +311,31 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	if err != nil {
 		problem("amoCRM limit state", err)
 	}
-	if failed >= 6 {
+	for _, run := range perTask {
+		if now.Sub(run.StartedAt) < time.Hour {
+			r.Limit.RequestsLastHour += run.AmoRequests
+		}
+	}
+	if failed >= 9 {
 		return r, fmt.Errorf("status: nothing could be read: %s", r.Problems[0])
 	}
 	return r, nil
 }
 
+// dealDays is the last 14 Almaty days up to today's, oldest first, with
+// no deals counted yet.
+func dealDays(now time.Time) []DayCount {
+	today := now.In(Almaty())
+	out := make([]DayCount, 14)
+	for i := range out {
+		out[i].Day = today.AddDate(0, 0, i-13).Format("2006-01-02")
+	}
+	return out
+}
+
 func runInfo(run domain.Run, now time.Time) RunInfo {
-	ri := RunInfo{Task: run.Task, StartedAt: run.StartedAt, Summary: run.Summary}
+	ri := RunInfo{Task: run.Task, StartedAt: run.StartedAt, Summary: run.Summary, Result: string(run.Result), Reason: run.Reason,
+		AmoRequests: run.AmoRequests}
 	end := now
 	switch {
 	case run.FinishedAt.IsZero():
@@ -269,6 +372,15 @@ func TaskStates(recent []RunInfo) []TaskState {
 		ts := &out[j]
 		if ts.Last == nil {
 			ts.Last = run
+		}
+		if ts.Result == "" && run.Outcome != "running" {
+			ts.Result, ts.Reason = run.Result, run.Reason
+			if ts.Result == "" { // a report built from runs without results
+				ts.Result = string(domain.ResultError)
+				if run.Outcome == "ok" {
+					ts.Result = string(domain.ResultOK)
+				}
+			}
 		}
 		switch run.Outcome {
 		case "ok":

@@ -258,8 +258,8 @@ func (s *DB) SetStep(ctx context.Context, codes []string, step domain.Step, now 
 // SetLead implements domain.Ledger.
 func (s *DB) SetLead(ctx context.Context, code string, leadID int64, now time.Time) error {
 	return s.inTx(ctx, "set lead "+code, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.d.q("UPDATE orders_map SET lead_id = ?, step = ?, updated_at = ? WHERE order_code = ?"),
-			leadID, string(domain.StepLeadCreated), dbTime(now), code)
+		res, err := tx.ExecContext(ctx, s.d.q("UPDATE orders_map SET lead_id = ?, step = ?, updated_at = ?, lead_created_at = COALESCE(lead_created_at, ?) WHERE order_code = ?"),
+			leadID, string(domain.StepLeadCreated), dbTime(now), dbTime(now), code)
 		return mustAffect(res, err)
 	})
 }

@@ -109,11 +109,12 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			return nil, "", lerr("record accept of "+rec.Code, err)
 		}
 		r.sum.KaspiRefused++
+		r.sum.AddWarning("заказ " + rec.Code + ": Kaspi не принял заказ — " + reason)
 		return nil, acceptRefusedNote(reason), nil
 	}
 
 	if r.cfg.DryRun {
-		r.printf("dry-run: order %s: would accept it in Kaspi (deal #%d)", rec.Code, rec.LeadID)
+		r.printf("пробный запуск: заказ %s был бы принят в Kaspi (сделка #%d)", rec.Code, rec.LeadID)
 		return nil, "", nil
 	}
 	if hadIntent {
@@ -148,7 +149,8 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			return nil, "", lerr("record accept of "+rec.Code, serr)
 		}
 		r.sum.KaspiRefused++
-		r.printf("order %s: Kaspi did not accept it: %s", rec.Code, oneLine(err.Error()))
+		r.sum.AddWarning("заказ " + rec.Code + ": Kaspi не принял заказ — " + reason)
+		r.printf("заказ %s: Kaspi не принял заказ: %s", rec.Code, oneLine(err.Error()))
 		return nil, acceptRefusedNote(reason), nil
 	}
 	// Unknown outcome: the intent stays; the next run asks Kaspi.

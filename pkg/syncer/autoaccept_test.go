@@ -212,8 +212,8 @@ func TestAutoAccept_RefusedIsNotedAndNotRetried(t *testing.T) {
 		if s.Accepted != 0 || s.KaspiRefused != 1 {
 			t.Fatalf("summary %+v: want 1 refused", s)
 		}
-		if !strings.Contains(s.String(), "refused by Kaspi 1") {
-			t.Fatalf("summary line %q does not tell", s.String())
+		if !strings.Contains(s.String(), "Kaspi отказал 1") || s.Result != domain.ResultWarn || !strings.Contains(s.Reason(), "Kaspi не принял заказ") {
+			t.Fatalf("summary line %q, result %q (%q): a refusal must tell and warn", s.String(), s.Result, s.Reason())
 		}
 		a := e.action("810050")
 		if a.State != domain.ActionRefused || !strings.Contains(a.Detail, "Bad Request") {
@@ -257,7 +257,7 @@ func TestAutoAccept_NotBeforeTheDealIsComplete_NorInADryRun(t *testing.T) {
 		e.fetch()
 		e.cfg.AutoAccept, e.cfg.DryRun = true, true
 		e.fetch()
-		if e.kaspiPosts() != 1 || !strings.Contains(e.out.String(), "dry-run: order 810061: would accept it in Kaspi") {
+		if e.kaspiPosts() != 1 || !strings.Contains(e.out.String(), "пробный запуск: заказ 810061 был бы принят в Kaspi") {
 			t.Fatalf("dry run: %d POSTs, output:\n%s", e.kaspiPosts(), e.out.String())
 		}
 		if _, err := e.db.KaspiAction(context.Background(), "810061", domain.ActionAccept); !errors.Is(err, domain.ErrNotFound) {

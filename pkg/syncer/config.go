@@ -2,7 +2,6 @@ package syncer
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -31,6 +30,10 @@ type Config struct {
 	// StatusMap is AMO_STATUS_MAP (Kaspi status or state → amoCRM status of
 	// PipelineID); it wins over the database's status_mapping rows.
 	StatusMap map[string]int64
+	// Warnings are reasons the run is warn before it starts (a setting
+	// worth fixing that does not stop the work); each is added to the
+	// run's result with Summary.AddWarning, in order.
+	Warnings []string
 
 	SnapshotRetention time.Duration // 0 keeps snapshots forever
 	DryRun            bool
@@ -96,6 +99,7 @@ type Summary struct {
 	Task         string
 	Found        int // orders new to the ledger
 	Created      int // deals created (or adopted after an ambiguous create)
+	Retried      int // of Created: deals of orders that earlier runs had found
 	Pending      int // orders still on their way to a deal (incl. waiting for a retry)
 	Failed       int // orders set aside by this run
 	Quarantined  int // orders in quarantine
@@ -108,23 +112,16 @@ type Summary struct {
 	AmoRequests  int64
 	KaspiReqs    int64
 	Seconds      float64
+	// Result is what the run tells the owner: ok, warn (orders set aside,
+	// a listing refused) or error (the run was stopped); Reasons says why,
+	// the first one first. AddWarning adds to them.
+	Result  domain.Result
+	Reasons []string
 }
 
-// String is the run's one summary line.
-func (s Summary) String() string {
-	line := fmt.Sprintf("%s: found %d, created %d, pending %d, failed %d, quarantined %d",
-		s.Task, s.Found, s.Created, s.Pending, s.Failed, s.Quarantined)
-	if s.Rejected > 0 {
-		line += fmt.Sprintf(", rejected %d", s.Rejected)
-	}
-	if s.Task == "reconcile" {
-		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
-	}
-	if s.Accepted > 0 || s.KaspiRefused > 0 {
-		line += fmt.Sprintf(", accepted in Kaspi %d, refused by Kaspi %d", s.Accepted, s.KaspiRefused)
-	}
-	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
-}
+// String is the run's one summary line (Russian, for the owner and the
+// run log): the task, then Counts.
+func (s Summary) String() string { return s.Task + ": " + s.Counts() }
 
 // countingCRM counts calls when the client does not count its requests.
 type countingCRM struct {

@@ -74,9 +74,9 @@ func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
 			return err
 		}
 		newest, complete = max(newest, n), complete && ok
-		r.printf("backfill %s – %s: %d new order(s)", day(start, r), day(end, r), r.sum.Found-found)
+		r.printf("загрузка за прошлые даты %s – %s: новых заказов %d", day(start, r), day(end, r), r.sum.Found-found)
 		if r.expired() {
-			r.printf("backfill stopped at %s: time budget spent; run again with the same --since", day(end, r))
+			r.printf("загрузка за прошлые даты остановлена на %s: время запуска вышло; запустите снова с тем же --since", day(end, r))
 			complete = false
 			break
 		}
@@ -135,6 +135,11 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 		}
 		complete = false
 		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "state", state, "err", err)
+		if !errors.Is(err, domain.ErrTransient) && !errors.Is(err, context.DeadlineExceeded) {
+			// Kaspi refused the listing itself; a temporary failure is only
+			// retried by the next run and is no warning.
+			r.sum.AddWarning(fmt.Sprintf("Kaspi не отдал список заказов %s: %s", state, domain.Explain(err)))
+		}
 	}
 	return newest, complete, nil
 }
@@ -187,5 +192,8 @@ func (r *run) store(ctx context.Context, listed []domain.Order) (int64, error) {
 		return 0, lerr("ingest orders", err)
 	}
 	r.sum.Found += len(inserted)
+	for _, c := range inserted {
+		r.foundNow[c] = true
+	}
 	return newest, nil
 }

@@ -227,7 +227,7 @@ func TestFetchNew_DryRunWritesNothing(t *testing.T) {
 		if _, err := e.db.Record(context.Background(), "500000041"); err == nil {
 			t.Fatal("dry run ingested the order")
 		}
-		if s.Found != 1 || !strings.Contains(e.out.String(), `would create deal "Kaspi Order 500000041"`) {
+		if s.Found != 1 || !strings.Contains(e.out.String(), `была бы создана сделка «Kaspi Order 500000041»`) {
 			t.Fatalf("summary %s, output:\n%s", s, e.out.String())
 		}
 	})
@@ -267,7 +267,7 @@ func TestFetchNew_RejectedOrderIsSetAsideAndDoesNotBlockTheRest(t *testing.T) {
 		if s.Created != 2 || s.Failed != 1 || s.Pending != 1 {
 			t.Fatalf("summary: %s\n%s", s, e.out.String())
 		}
-		if !strings.Contains(e.out.String(), "order 500000052 set aside: ") {
+		if !strings.Contains(e.out.String(), "заказ 500000052 отложен (попытка 1): amoCRM отклонил сделку: «") {
 			t.Fatalf("set-aside line missing:\n%s", e.out.String())
 		}
 		e.lead("500000051")
@@ -427,7 +427,7 @@ func TestFetchNew_DealDeletedInAmoIsReportedOnceAndNoLongerTracked(t *testing.T)
 		e.clock.Advance(time.Minute)
 		e.fetch()
 		e.fetch()
-		if n := strings.Count(e.out.String(), "was deleted in amoCRM"); n != 1 {
+		if n := strings.Count(e.out.String(), "удалили в amoCRM"); n != 1 {
 			t.Fatalf("reported %d times:\n%s", n, e.out.String())
 		}
 		if r := e.record("500000111"); r.Tracked || r.Step != domain.StepDone {
@@ -444,7 +444,7 @@ func TestFetchNew_FirstRunLooksBackFourteenDaysAndSinceBackfills(t *testing.T) {
 		}
 		e.cfg.Since = e.clock.Now().Add(-30 * 24 * time.Hour)
 		s := e.fetch()
-		if s.Found != 1 || s.Created != 1 || !strings.Contains(e.out.String(), "backfill ") {
+		if s.Found != 1 || s.Created != 1 || !strings.Contains(e.out.String(), "загрузка за прошлые даты ") {
 			t.Fatalf("backfill: %s\n%s", s, e.out.String())
 		}
 	})

@@ -173,7 +173,7 @@ func (r *run) loadSnapshots(ctx context.Context, items []*item) error {
 		case fatal(err):
 			return fmt.Errorf("kaspi: order %s: %w", it.code(), err)
 		case errors.Is(err, domain.ErrNotFound):
-			if err := r.setAside(ctx, it, "Kaspi does not know this order code"); err != nil {
+			if err := r.setAside(ctx, it, "Kaspi не знает заказа с таким кодом"); err != nil {
 				return err
 			}
 		default:
@@ -208,7 +208,7 @@ func (r *run) adoptLeads(ctx context.Context, items []*item) error {
 		}
 		r.log.Info("adopted an existing deal", "order", it.code(), "lead", id)
 		if r.cfg.DryRun {
-			r.printf("dry-run: order %s: would adopt existing deal #%d", it.code(), id)
+			r.printf("проверка без записи: заказ %s — нашлась сделка #%d, она была бы взята", it.code(), id)
 			it.out = true
 			continue
 		}
@@ -216,7 +216,7 @@ func (r *run) adoptLeads(ctx context.Context, items []*item) error {
 			return lerr("set lead "+it.code(), err)
 		}
 		it.rec.LeadID, it.rec.Step = id, domain.StepLeadCreated
-		r.sum.Created++
+		r.created(it)
 	}
 	return nil
 }
@@ -353,7 +353,7 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 		if r.cfg.DryRun {
 			for _, p := range toCreate {
 				c := BuildContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)
-				r.printf("dry-run: would create contact %s (%s)", p, c.Name)
+				r.printf("проверка без записи: был бы создан контакт %s (%s)", p, c.Name)
 			}
 		} else {
 			contacts := map[string]domain.Contact{}
@@ -379,7 +379,7 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 			}
 			for p, reason := range res.rejected {
 				for _, it := range byPhone[p] {
-					if err := r.setAside(ctx, it, "amoCRM rejected the contact: "+reason); err != nil {
+					if err := r.setAside(ctx, it, "amoCRM отклонил контакт: «"+reason+"»"); err != nil {
 						return err
 					}
 				}
@@ -492,7 +492,7 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 	}
 	if r.cfg.DryRun {
 		for _, sku := range missing {
-			r.printf("dry-run: would create product %s (%s)", sku, BuildElement(cat, lines[sku]).Name)
+			r.printf("проверка без записи: был бы создан товар %s (%s)", sku, BuildElement(cat, lines[sku]).Name)
 		}
 		return ids, nil
 	}
@@ -516,7 +516,7 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 	for sku, reason := range res.rejected {
 		for _, it := range bySKU[sku] {
 			if !it.out {
-				if err := r.setAside(ctx, it, fmt.Sprintf("amoCRM rejected product %s: %s", sku, reason)); err != nil {
+				if err := r.setAside(ctx, it, fmt.Sprintf("amoCRM отклонил товар %s: «%s»", sku, reason)); err != nil {
 					return nil, err
 				}
 			}
@@ -570,7 +570,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 	}
 	if r.cfg.DryRun {
 		for _, it := range items {
-			r.printf("dry-run: would create deal %q, price %d, %s, %d product line(s)",
+			r.printf("проверка без записи: была бы создана сделка «%s», бюджет %d, %s, строк товаров: %d",
 				leads[it.code()].Name, leads[it.code()].Price, r.contactDesc(it), len(it.o.Lines))
 			it.out = true
 		}
@@ -601,7 +601,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 		}
 		it := byCode[code]
 		it.rec.LeadID, it.rec.Step = id, domain.StepLeadCreated
-		r.sum.Created++
+		r.created(it)
 	}
 	var again []*item
 	for _, code := range codes {
@@ -620,7 +620,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 			again = append(again, it)
 			continue
 		}
-		if err := r.setAside(ctx, it, "amoCRM rejected the deal: "+reason); err != nil {
+		if err := r.setAside(ctx, it, "amoCRM отклонил сделку: «"+reason+"»"); err != nil {
 			return err
 		}
 	}
@@ -699,7 +699,7 @@ func (r *run) linkProducts(ctx context.Context, items []*item, elements map[stri
 	}
 	if r.cfg.DryRun {
 		for _, it := range items {
-			r.printf("dry-run: order %s: would link %d product(s) to deal #%d", it.code(), len(it.o.Lines), it.rec.LeadID)
+			r.printf("проверка без записи: заказ %s — к сделке #%d были бы привязаны товары (%d)", it.code(), it.rec.LeadID, len(it.o.Lines))
 		}
 		return nil
 	}
@@ -788,7 +788,7 @@ func (r *run) linkChunk(ctx context.Context, chunk []*item, links []domain.Link,
 					return lerr("forget element", err)
 				}
 			}
-			if err := r.setAside(ctx, it, "amoCRM rejected the product links: "+oneLine(err.Error())); err != nil {
+			if err := r.setAside(ctx, it, "amoCRM отклонил привязку товаров: «"+apiText(err)+"»"); err != nil {
 				return err
 			}
 		}
@@ -823,7 +823,7 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 	}
 	if r.cfg.DryRun {
 		for _, it := range items {
-			r.printf("dry-run: order %s: would add the order note to deal #%d", it.code(), it.rec.LeadID)
+			r.printf("проверка без записи: заказ %s — к сделке #%d было бы добавлено примечание", it.code(), it.rec.LeadID)
 		}
 		return nil
 	}
@@ -869,7 +869,7 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 			r.noteTransient(err)
 			r.postpone(it, fmt.Errorf("amocrm: add note: %w", err))
 		default:
-			if err := r.setAside(ctx, it, "amoCRM rejected the note: "+oneLine(err.Error())); err != nil {
+			if err := r.setAside(ctx, it, "amoCRM отклонил примечание: «"+apiText(err)+"»"); err != nil {
 				return err
 			}
 		}
@@ -954,7 +954,7 @@ func (r *run) dropDeletedLeads(ctx context.Context, items []*item) ([]*item, err
 
 // leadGone stops tracking an order whose deal was deleted in amoCRM.
 func (r *run) leadGone(ctx context.Context, it *item) error {
-	r.printf("order %s: deal #%d was deleted in amoCRM; the order is no longer tracked", it.code(), it.rec.LeadID)
+	r.printf("заказ %s: сделку #%d удалили в amoCRM — заказ больше не отслеживается", it.code(), it.rec.LeadID)
 	r.log.Warn("deal deleted in amoCRM; order no longer tracked", "order", it.code(), "lead", it.rec.LeadID)
 	it.out = true
 	if r.cfg.DryRun {
@@ -987,14 +987,19 @@ func (r *run) setAside(ctx context.Context, it *item, reason string) error {
 	it.out = true
 	reason = oneLine(reason)
 	r.sum.Failed++
+	why := ""
+	if len(r.sum.Reasons) < maxReasons {
+		why = fmt.Sprintf("заказ %s отложен: %s", it.code(), reason)
+	}
+	r.sum.AddWarning(why)
 	if r.cfg.DryRun {
-		r.printf("dry-run: order %s would be set aside: %s", it.code(), reason)
+		r.printf("проверка без записи: заказ %s был бы отложен: %s", it.code(), reason)
 		return nil
 	}
 	attempts := it.rec.Attempts + 1
 	quarantined := attempts >= QuarantineAfter
 	next := r.now().Add(Backoff(attempts))
-	r.printf("order %s set aside: %s", it.code(), reason)
+	r.printf("заказ %s отложен (попытка %d): %s", it.code(), attempts, reason)
 	r.log.Warn("order set aside", "order", it.code(), "attempts", attempts, "quarantined", quarantined, "reason", reason)
 	return lerr("set aside "+it.code(), r.ledger.SetAside(ctx, it.code(), reason, next, quarantined, r.now()))
 }
@@ -1007,6 +1012,19 @@ func (r *run) postpone(it *item, err error) {
 	}
 	it.out = true
 	r.log.Info("order postponed", "order", it.code(), "err", err)
+}
+
+// maxReasons bounds the reasons a run keeps (the first one is shown).
+const maxReasons = 5
+
+// created counts a deal made (or adopted) by this run; an order an earlier
+// run found counts as retried too.
+func (r *run) created(it *item) {
+	r.sum.Created++
+	if !r.foundNow[it.code()] {
+		r.sum.Retried++
+	}
+	r.log.Info("deal created", "order", it.code(), "lead", it.rec.LeadID)
 }
 
 func (r *run) noteTransient(err error) {

@@ -264,10 +264,10 @@ func TestMatchLead_ByNameOrCodeField(t *testing.T) {
 func TestSummary_IsOneLine(t *testing.T) {
 	s := Summary{Task: "reconcile", Found: 1, Created: 2, Moved: 3, AmoRequests: 4, KaspiReqs: 5, Seconds: 1.25}
 	line := s.String()
-	if strings.Contains(line, "\n") || !strings.Contains(line, "moved 3") || !strings.Contains(line, "amoCRM requests 4") {
+	if strings.Contains(line, "\n") || !strings.Contains(line, "перемещено по этапам 3") || !strings.Contains(line, "запросов к amoCRM 4") {
 		t.Fatal(line)
 	}
-	if strings.Contains(Summary{Task: "fetch_new"}.String(), "moved") {
+	if strings.Contains(Summary{Task: "fetch_new"}.String(), "перемещено") {
 		t.Fatal("fetch_new has no reconcile counts")
 	}
 }

@@ -358,10 +358,10 @@ func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map
 	if r.cfg.DryRun {
 		for _, c := range batch {
 			if c.target != 0 {
-				r.printf("dry-run: order %s: would move deal #%d to status %d", c.o.Code, c.rec.LeadID, c.target)
+				r.printf("проверка без записи: заказ %s — сделка #%d была бы перенесена в этап %d", c.o.Code, c.rec.LeadID, c.target)
 			}
 			if c.totalChanged {
-				r.printf("dry-run: order %s: would set the price of deal #%d to %d", c.o.Code, c.rec.LeadID, c.newTotal)
+				r.printf("проверка без записи: заказ %s — бюджет сделки #%d стал бы %d", c.o.Code, c.rec.LeadID, c.newTotal)
 			}
 		}
 		return nil
@@ -400,7 +400,8 @@ func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map
 			failed[c.o.Code] = true
 		default:
 			r.sum.Failed++
-			r.printf("order %s: deal #%d not updated: %s", c.o.Code, c.rec.LeadID, oneLine(err.Error()))
+			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM не перенёс сделку #%d в этап %d: «%s»", c.o.Code, c.rec.LeadID, c.target, apiText(err)))
+			r.printf("заказ %s: amoCRM не обновил сделку #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
 			r.log.Warn("amoCRM refused a deal update", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
 			c.target, c.refused = 0, c.target
 		}
@@ -412,6 +413,7 @@ func (r *run) countMoves(batch []*change) {
 	for _, c := range batch {
 		if c.target != 0 {
 			r.sum.Moved++
+			r.log.Info("deal moved", "order", c.o.Code, "lead", c.rec.LeadID, "status", c.target, "kaspi_status", c.o.Status, "kaspi_state", c.o.State)
 		}
 	}
 }
@@ -455,7 +457,7 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 	}
 	if r.cfg.DryRun {
 		for _, c := range batch {
-			r.printf("dry-run: order %s: would add a note to deal #%d: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
+			r.printf("проверка без записи: заказ %s — к сделке #%d было бы добавлено примечание: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
 		}
 		return nil
 	}
@@ -491,7 +493,8 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 		case errors.Is(err, domain.ErrTransient):
 			failed[c.o.Code] = true
 		default:
-			r.printf("order %s: note on deal #%d refused: %s", c.o.Code, c.rec.LeadID, oneLine(err.Error()))
+			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err)))
+			r.printf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
 			r.log.Warn("amoCRM refused a change note", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
 		}
 	}

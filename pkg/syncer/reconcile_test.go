@@ -369,7 +369,7 @@ func TestReconcile_DeletedDealIsReportedOnceAndNoLongerTracked(t *testing.T) {
 		e.setStatus("700000101", domain.StateArchive, domain.StatusCompleted, "")
 		e.clock.Advance(10 * time.Minute)
 		e.reconcile()
-		if n := strings.Count(e.out.String(), "was deleted in amoCRM"); n != 1 {
+		if n := strings.Count(e.out.String(), "удалили в amoCRM"); n != 1 {
 			t.Fatalf("reported %d times:\n%s", n, e.out.String())
 		}
 		if e.record("700000101").Tracked {
@@ -392,7 +392,7 @@ func TestReconcile_DryRunWritesNothing(t *testing.T) {
 		if e.record("700000111").Status != domain.StatusApprovedByBank {
 			t.Fatal("dry run changed the ledger")
 		}
-		if !strings.Contains(e.out.String(), "would move deal") {
+		if !strings.Contains(e.out.String(), "была бы перенесена в этап") {
 			t.Fatalf("output:\n%s", e.out.String())
 		}
 	})
@@ -418,7 +418,7 @@ func TestReconcile_RefusedMoveIsReportedOnceNeverAnEndless400(t *testing.T) {
 		e.setStatus("700000121", domain.StatePickup, domain.StatusAcceptedByMerchant, "")
 		e.clock.Advance(10 * time.Minute)
 		s := e.reconcile()
-		if s.Failed != 1 || s.Notes != 1 || !strings.Contains(e.out.String(), "order 700000121: deal #") {
+		if s.Failed != 1 || s.Notes != 1 || !strings.Contains(e.out.String(), "заказ 700000121: amoCRM не обновил сделку #") {
 			t.Fatalf("%s\n%s", s, e.out.String())
 		}
 		if e.leadNow(id).StatusID != amofake.StatusNewOrder {

@@ -67,7 +67,9 @@ func (r *run) setAsideRejected(ctx context.Context, rejected []domain.Order) err
 		changed = true
 		r.sum.Rejected++
 		r.log.Warn("Kaspi order set aside: it cannot be imported", "order", rejectedLabel(o.Code), "reason", o.Rejected)
-		r.printf("Kaspi order %s set aside: %s", rejectedLabel(o.Code), o.Rejected)
+		msg := fmt.Sprintf("заказ Kaspi %s отложен: в нём испорченные данные, загрузить его нельзя («%s»)", rejectedLabel(o.Code), o.Rejected)
+		r.printf("%s", msg)
+		r.sum.AddWarning(msg)
 	}
 	if !changed || r.cfg.DryRun {
 		return nil

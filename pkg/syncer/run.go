@@ -30,6 +30,7 @@ type run struct {
 	sum              Summary
 	amoM, kaspiM     requestMeter
 	seen             map[string]bool // codes processed by this run
+	foundNow         map[string]bool // codes this run put into the ledger
 	processed        int
 	transient        int // temporary amoCRM failures met by this run
 	fields           *LeadFields
@@ -64,6 +65,7 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 		clock:      d.Now,
 		loc:        almaty(),
 		seen:       map[string]bool{},
+		foundNow:   map[string]bool{},
 		dryNewSeen: map[string]bool{},
 	}
 	if r.log == nil {
@@ -91,6 +93,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	r.start = r.clock()
 	r.deadline = r.start.Add(r.cfg.Budget)
 	r.sum.Task = task
+	for _, w := range r.cfg.Warnings {
+		r.sum.AddWarning(w)
+	}
 	r.amoM = newMeter(d.CRM, &r.crm.calls)
 	r.kaspiM = newMeter(d.Kaspi, &r.kaspi.calls)
 	return r, nil
@@ -116,6 +121,7 @@ func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*ru
 	var sum Summary
 	if err = body(r, ctx); err != nil {
 		err = fmt.Errorf("%s: %w", task, err)
+		r.settle(err, 0, "")
 		sum = r.summary()
 	} else {
 		sum, err = r.finish(ctx)
@@ -123,11 +129,14 @@ func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*ru
 	if runID != 0 {
 		line := sum.String()
 		if err != nil {
-			line += "; error: " + oneLine(err.Error())
+			line += "; ошибка: " + domain.Explain(err)
 		}
 		// Recorded even when the run was cancelled.
-		if ferr := r.ledger.FinishRun(context.WithoutCancel(ctx), runID, err == nil, line, r.now()); ferr != nil && err == nil {
+		if ferr := r.ledger.FinishRunResult(context.WithoutCancel(ctx), runID,
+			domain.RunEnd{Result: sum.Result, Reason: sum.Reason(), Summary: line, AmoRequests: sum.AmoRequests}, r.now()); ferr != nil && err == nil {
 			err = fmt.Errorf("%s: %w", task, lerr("finish run", ferr))
+			r.settle(err, 0, "")
+			sum = r.summary()
 		}
 	}
 	return sum, err
@@ -144,7 +153,9 @@ func (r *run) printf(format string, args ...any) { fmt.Fprintf(r.out, format+"\n
 func (r *run) finish(ctx context.Context) (Summary, error) {
 	counts, err := r.ledger.StepCounts(ctx)
 	if err != nil {
-		return r.summary(), fmt.Errorf("%s: count ledger rows: %w", r.sum.Task, err)
+		err = fmt.Errorf("%s: %w", r.sum.Task, lerr("count ledger rows", err))
+		r.settle(err, 0, "")
+		return r.summary(), err
 	}
 	r.sum.Pending, r.sum.Quarantined = 0, counts["quarantined"]
 	for k, n := range counts {
@@ -152,6 +163,13 @@ func (r *run) finish(ctx context.Context) (Summary, error) {
 			r.sum.Pending += n
 		}
 	}
+	waiting, why, err := r.ledger.SetAsideCount(ctx)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", r.sum.Task, lerr("count set-aside orders", err))
+		r.settle(err, 0, "")
+		return r.summary(), err
+	}
+	r.settle(nil, waiting, why)
 	return r.summary(), nil
 }
 
@@ -185,6 +203,9 @@ func (r *run) dropSnapshots(ctx context.Context) error {
 type ledgerErr struct{ error }
 
 func (e ledgerErr) Unwrap() error { return e.error }
+
+// Service names the database in the owner's lines (domain.Explain).
+func (e ledgerErr) Service() string { return "база данных" }
 
 func lerr(op string, err error) error {
 	if err == nil {

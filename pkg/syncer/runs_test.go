@@ -38,7 +38,7 @@ func TestFetchNew_RejectedKaspiTokenFailsTheRunBeforeAnyAmoRequest(t *testing.T)
 			t.Fatal("amoCRM was called")
 		}
 		runs, _ := e.db.LastRuns(context.Background(), "fetch_new", 1)
-		if len(runs) != 1 || runs[0].OK || !strings.Contains(runs[0].Summary, "error:") {
+		if len(runs) != 1 || runs[0].OK || runs[0].Result != domain.ResultError || !strings.HasPrefix(runs[0].Reason, "Kaspi не принял токен") {
 			t.Fatalf("runs: %+v", runs)
 		}
 	})

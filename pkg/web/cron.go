@@ -3,18 +3,24 @@ package web
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+
+	"kaspi-amocrm/pkg/domain"
 )
 
 // Tasks runs the sync tasks of cron.cgi in-process.
 type Tasks interface {
 	// Run runs "new" (fetch_new) or "reconcile" under the run lock and the
-	// time budget and returns the one-line summary. A held lock: an error
-	// wrapping ErrBusy, with nothing done.
-	Run(ctx context.Context, task string) (summary string, err error)
-	// Status returns the status report, JSON when asJSON.
-	Status(ctx context.Context, asJSON bool) (report string, err error)
+	// time budget and returns the run's result and the line that follows
+	// "OK <task>: " (or WARN, with the first reason). A held lock: an error
+	// wrapping ErrBusy, with nothing done. Any other error stopped the run.
+	Run(ctx context.Context, task string) (res domain.Result, summary string, err error)
+	// Status returns the status report in a format: "text", "json" or
+	// "html".
+	Status(ctx context.Context, format string) (report string, err error)
 }
 
 // Cron serves cron.cgi?task=new|reconcile|status.
@@ -35,32 +41,99 @@ func (h *Cron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	task := r.FormValue("task")
 	switch task {
 	case "new", "reconcile":
-		summary, err := h.Tasks.Run(r.Context(), task)
+		res, summary, err := h.Tasks.Run(r.Context(), task)
 		if errors.Is(err, ErrBusy) {
 			// Another run is at work: for a cron poller that is normal.
 			writeText(w, http.StatusOK, "BUSY")
 			return
 		}
-		if err != nil {
+		if errors.Is(err, ErrConfig) {
+			// A .env that cannot be loaded: 500 with the keys only.
 			fail(w, r, h.Log, "cron "+task, err)
 			return
 		}
-		writeText(w, http.StatusOK, "OK "+task+": "+summary)
+		if err != nil {
+			// The run was stopped (configuration, database, authorization,
+			// ban): 200, so that an HTTP cron service matches the word.
+			res, summary = domain.ResultError, runErrorText(err)
+			if h.Log != nil {
+				h.Log.Error("cron "+task+" failed", slog.String("error", err.Error()))
+			}
+		}
+		noteResult(r, res, err)
+		writeText(w, http.StatusOK, ResultWord(res)+" "+task+": "+summary)
 	case "status":
-		asJSON := r.FormValue("format") == "json"
-		report, err := h.Tasks.Status(r.Context(), asJSON)
+		format := statusFormat(r)
+		report, err := h.Tasks.Status(r.Context(), format)
 		if err != nil {
 			fail(w, r, h.Log, "cron status", err)
 			return
 		}
-		if asJSON {
+		switch format {
+		case "json":
 			setCommonHeaders(w, "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusOK)
-			w.Write([]byte(report))
-			return
+		case "html":
+			setCommonHeaders(w, "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		default:
+			setCommonHeaders(w, "text/plain; charset=utf-8")
 		}
-		writeText(w, http.StatusOK, report)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, report)
 	default:
-		writeText(w, http.StatusBadRequest, "Unknown task: use task=new, task=reconcile or task=status")
+		writeText(w, http.StatusBadRequest, "Неизвестная задача: используйте task=new, task=reconcile или task=status")
 	}
+}
+
+// statusFormat picks the status report's form: format=json|text|html, or
+// HTML when a browser asks for it (Accept: text/html), text otherwise.
+func statusFormat(r *http.Request) string {
+	switch f := r.FormValue("format"); f {
+	case "json", "text", "html":
+		return f
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, _ := strings.Cut(strings.TrimSpace(part), ";"); strings.EqualFold(mt, "text/html") {
+			return "html"
+		}
+	}
+	return "text"
+}
+
+// ResultWord is a result's word in cron.cgi's answers: OK, WARN, ERROR.
+func ResultWord(res domain.Result) string {
+	switch res {
+	case domain.ResultWarn:
+		return "WARN"
+	case domain.ResultError:
+		return "ERROR"
+	}
+	return "OK"
+}
+
+// runErrorText is the owner's line for an error that stopped a run: the
+// handlers' own table for what the wiring reports (schema behind, a key
+// missing), domain.Explain where it names a service or a known kind, and
+// no detail otherwise (an internal error may carry a host or a path).
+func runErrorText(err error) string {
+	var pe *PublicError
+	var se *domain.SettingError
+	switch {
+	case errors.As(err, &se):
+		return se.Error()
+	case errors.As(err, &pe), errors.Is(err, ErrSchemaBehind), errors.Is(err, ErrNotConfigured):
+		_, msg := answer(err)
+		return msg
+	case errors.Is(err, domain.ErrBanned), errors.Is(err, domain.ErrPaymentRequired), errors.Is(err, domain.ErrAuth),
+		errors.Is(err, domain.ErrTransient), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return domain.Explain(err)
+	}
+	switch domain.ServiceOf(err) {
+	case "amoCRM", "Kaspi":
+		return domain.Explain(err)
+	case "база данных":
+		return "Ошибка базы данных: запуск остановлен. Подробности в logs/; проверьте DB_* в .env (bin/doctor)."
+	}
+	_, msg := answer(err)
+	return msg
 }

@@ -86,7 +86,7 @@ func answer(err error) (status int, msg string) {
 	case errors.Is(err, domain.ErrPaymentRequired):
 		return http.StatusBadGateway, "amoCRM: аккаунт не оплачен (HTTP 402)."
 	case errors.Is(err, domain.ErrAuth):
-		return http.StatusBadGateway, "Авторизация отклонена (amoCRM или Kaspi). Проверьте токены: для amoCRM пройдите авторизацию заново, для Kaspi проверьте KASPI_API_TOKEN."
+		return http.StatusBadGateway, domain.Explain(err)
 	case errors.Is(err, domain.ErrTransient), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "Внешний сервис временно не отвечает. Повторите позже."
 	case errors.Is(err, domain.ErrBadRequest):

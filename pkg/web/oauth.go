@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -237,10 +238,35 @@ func (h *OAuth) start(w http.ResponseWriter, r *http.Request) {
 // www.amocrm.ru.
 func AuthorizeURL(base string) string {
 	host := hostOf(base)
+	if isLoopback(base) {
+		// The sandbox (bin/sandbox) serves its own authorize page; no real
+		// account lives on loopback.
+		if !strings.Contains(base, "://") {
+			base = "http://" + base
+		}
+		return strings.TrimRight(base, "/") + "/oauth"
+	}
 	if strings.HasSuffix(host, ".kommo.com") || strings.HasSuffix(host, ".amocrm.com") {
 		return "https://www.kommo.com/oauth"
 	}
 	return "https://www.amocrm.ru/oauth"
+}
+
+// isLoopback reports whether base names this machine (the sandbox).
+func isLoopback(base string) bool {
+	if !strings.Contains(base, "://") {
+		base = "//" + base
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func hostOf(s string) string {

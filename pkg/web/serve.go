@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"kaspi-amocrm/pkg/domain"
 	"net/http"
 	"net/http/cgi"
 	"net/http/fcgi"
@@ -132,6 +133,11 @@ func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reade
 	h.ServeHTTP(rec, req)
 	out := rec.body.Bytes()
 	switch {
+	case rec.code() >= 200 && rec.code() < 300 && outcome.exit != 0:
+		// A run that answered WARN or ERROR: the answer is the owner's
+		// line, the exit code says it was not ok.
+		stderr.Write(out)
+		return outcome.exit
 	case rec.code() >= 200 && rec.code() < 300:
 		stdout.Write(out)
 		return 0
@@ -148,8 +154,25 @@ func ServeCLI(ctx context.Context, h http.Handler, args []string, stdin io.Reade
 }
 
 // cliOutcome is what a command-line request learns beyond the answer:
-// whether it failed on the configuration.
-type cliOutcome struct{ configErr bool }
+// whether it failed on the configuration, and the exit code of a run that
+// answered 200 but was not ok (1 warn or error, 2 a refused .env value).
+type cliOutcome struct {
+	configErr bool
+	exit      int
+}
+
+// noteResult records a run's result on a command-line request.
+func noteResult(r *http.Request, res domain.Result, err error) {
+	o, _ := r.Context().Value(cliKey{}).(*cliOutcome)
+	if o == nil || res == domain.ResultOK || res == "" {
+		return
+	}
+	o.exit = 1
+	var se *domain.SettingError
+	if errors.As(err, &se) {
+		o.exit = 2
+	}
+}
 
 type cliKey struct{}
 

@@ -20,22 +20,31 @@ const secret = "9f3c1e7a5b2d4f6081a3c5e7b9d1f3a5"
 // tasks records what cron.cgi asked for; it stands in for the runner,
 // which the wiring tests exercise against a real database.
 type tasks struct {
-	ran    []string
-	err    error
-	report string
+	ran     []string
+	err     error
+	res     domain.Result // with no err: the result of a run (default ok)
+	report  string
+	formats []string
 }
 
-func (t *tasks) Run(ctx context.Context, task string) (string, error) {
+func (t *tasks) Run(ctx context.Context, task string) (domain.Result, string, error) {
 	t.ran = append(t.ran, task)
 	if t.err != nil {
-		return "", t.err
+		return domain.ResultError, "", t.err
 	}
-	return "created 2, pending 0", nil
+	if t.res != "" {
+		return t.res, "created 0, set aside 3. Причина: first", nil
+	}
+	return domain.ResultOK, "created 2, pending 0", nil
 }
 
-func (t *tasks) Status(ctx context.Context, asJSON bool) (string, error) {
-	if asJSON {
+func (t *tasks) Status(ctx context.Context, format string) (string, error) {
+	t.formats = append(t.formats, format)
+	switch format {
+	case "json":
 		return `{"ok":true}`, nil
+	case "html":
+		return "<!doctype html><title>x</title>", nil
 	}
 	return t.report, nil
 }
@@ -145,37 +154,90 @@ func TestCron_BusyUnknownTaskAndMethods(t *testing.T) {
 	}
 }
 
-// Failures are answered through the one error table: plain text, no detail.
+// A run stopped by an error answers 200 "ERROR new: ..." (an HTTP cron
+// service matches the word), in Russian, naming the service, without the
+// detail of an internal error.
 func TestCron_ErrorsAreSummarised(t *testing.T) {
 	detail := "dial tcp 10.0.0.5:3306: password=hunter2"
 	for _, c := range []struct {
-		err    error
-		status int
-		want   string
+		err  error
+		want string
 	}{
-		{fmt.Errorf("open: %s: %w", detail, ErrSchemaBehind), 503, "migrate.cgi"},
-		{fmt.Errorf("amocrm: %s: %w", detail, domain.ErrBanned), 503, "заблокировал"},
-		{fmt.Errorf("kaspi: %s: %w", detail, domain.ErrAuth), 502, "Авторизация"},
-		{errors.New(detail), 500, "Внутренняя ошибка"},
-		{Public(500, "DB_DRIVER: не задан"), 500, "DB_DRIVER"},
+		{fmt.Errorf("open: %s: %w", detail, ErrSchemaBehind), "migrate.cgi"},
+		{fmt.Errorf("amocrm: %s: %w", detail, domain.ErrBanned), "amoCRM заблокировал"},
+		{fmt.Errorf("fetch_new: %w", &serviceErr{"Kaspi", domain.ErrAuth}), "Kaspi не принял токен"},
+		{fmt.Errorf("fetch_new: %w", &serviceErr{"amoCRM", domain.ErrAuth}), "amoCRM не принял авторизацию"},
+		{errors.New(detail), "Внутренняя ошибка"},
+		{fmt.Errorf("fetch_new: %w", &serviceErr{"база данных", errors.New(detail)}), "Ошибка базы данных"},
+		{Public(500, "DB_DRIVER: не задан"), "DB_DRIVER"},
+		{fmt.Errorf("fetch_new: create leads: %w", &domain.SettingError{Key: "AMO_PIPELINE_ID", Value: "7009999", Reason: "такой воронки нет"}),
+			"AMO_PIPELINE_ID=7009999: такой воронки нет"},
 	} {
 		w := do(&Cron{Secret: secret, Tasks: &tasks{err: c.err}}, "GET", "/?task=new&token="+secret, nil)
-		if w.Code != c.status || !strings.Contains(w.Body.String(), c.want) || strings.Contains(w.Body.String(), "hunter2") {
-			t.Errorf("%v: got %d %q", c.err, w.Code, w.Body.String())
+		body := w.Body.String()
+		if w.Code != 200 || !strings.HasPrefix(body, "ERROR new: ") || !strings.Contains(body, c.want) ||
+			strings.Contains(body, "hunter2") || strings.Count(body, "\n") != 1 {
+			t.Errorf("%v: got %d %q", c.err, w.Code, body)
 		}
 	}
 }
 
-// status returns the report as text, or JSON with format=json.
-func TestCron_StatusTextOrJSON(t *testing.T) {
-	h := &Cron{Secret: secret, Tasks: &tasks{report: "Последние запуски: …"}}
+// serviceErr names the service that failed, as the API clients' errors do.
+type serviceErr struct {
+	svc string
+	err error
+}
+
+func (e *serviceErr) Error() string   { return e.svc + ": " + e.err.Error() }
+func (e *serviceErr) Unwrap() error   { return e.err }
+func (e *serviceErr) Service() string { return e.svc }
+
+// A run that set orders aside answers WARN with the counts and the reason,
+// still 200; from a shell it exits 1 (2 for a refused .env value).
+func TestCron_WarnAnswerAndExitCodes(t *testing.T) {
+	w := do(&Cron{Secret: secret, Tasks: &tasks{res: domain.ResultWarn}}, "GET", "/?task=new&token="+secret, nil)
+	if w.Code != 200 || w.Body.String() != "WARN new: created 0, set aside 3. Причина: first\n" {
+		t.Fatalf("warn: %d %q", w.Code, w.Body.String())
+	}
+	for _, c := range []struct {
+		tk   *tasks
+		want int
+	}{
+		{&tasks{}, 0},
+		{&tasks{res: domain.ResultWarn}, 1},
+		{&tasks{err: fmt.Errorf("x: %w", domain.ErrBanned)}, 1},
+		{&tasks{err: fmt.Errorf("x: %w", &domain.SettingError{Key: "AMO_STATUS_ID", Value: "1", Reason: "нет"})}, 2},
+	} {
+		var out, errOut bytes.Buffer
+		if code := ServeCLI(context.Background(), &Cron{Tasks: c.tk}, []string{"task=new"}, nil, &out, &errOut); code != c.want {
+			t.Errorf("%+v: exit %d, want %d (%q %q)", c.tk, code, c.want, out.String(), errOut.String())
+		}
+	}
+}
+
+// status returns the report as text, JSON with format=json, and HTML when
+// a browser asks (Accept: text/html), never cached.
+func TestCron_StatusTextJSONOrHTML(t *testing.T) {
+	tk := &tasks{report: "Последние запуски: …"}
+	h := &Cron{Secret: secret, Tasks: tk}
 	w := do(h, "GET", "/?task=status&token="+secret, nil)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), "Последние запуски") {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Последние запуски") || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("text: %d %q", w.Code, w.Body.String())
 	}
 	w = do(h, "GET", "/?task=status&format=json&token="+secret, nil)
 	if w.Code != 200 || !json.Valid(w.Body.Bytes()) || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("json: %d %q", w.Code, w.Body.String())
+	}
+	w = do(h, "GET", "/?task=status&token="+secret, nil, "Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") || w.Header().Get("Cache-Control") != "no-store" ||
+		!strings.Contains(w.Header().Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("html: %d %v", w.Code, w.Header())
+	}
+	if w := do(h, "GET", "/?task=status", nil, "Accept", "text/html"); w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), "<") {
+		t.Fatalf("html without the secret: %d %q", w.Code, w.Body.String())
+	}
+	if strings.Join(tk.formats, ",") != "text,json,html" {
+		t.Fatalf("formats asked: %v", tk.formats)
 	}
 }
 
@@ -246,7 +308,7 @@ func TestServeCLI_ArgumentsBecomeTheRequest(t *testing.T) {
 	}
 	out.Reset()
 	code = ServeCLI(context.Background(), &Cron{Secret: secret, Tasks: tk}, []string{"--task=bogus"}, nil, &out, &errOut)
-	if code != 1 || !strings.Contains(errOut.String(), "Unknown task") {
+	if code != 1 || !strings.Contains(errOut.String(), "Неизвестная задача") {
 		t.Fatalf("code %d err %q", code, errOut.String())
 	}
 }
@@ -327,6 +389,13 @@ func TestAuthorizeURL_KommoForKommoAccounts(t *testing.T) {
 	}
 	if got := AuthorizeURL("https://shop.amocrm.ru"); got != "https://www.amocrm.ru/oauth" {
 		t.Errorf("amocrm: %s", got)
+	}
+	// The sandbox on loopback serves its own authorize page.
+	for base, want := range map[string]string{"http://127.0.0.1:8081": "http://127.0.0.1:8081/oauth",
+		"http://localhost:9/": "http://localhost:9/oauth", "127.0.0.1:7": "http://127.0.0.1:7/oauth"} {
+		if got := AuthorizeURL(base); got != want {
+			t.Errorf("%s: %s, want %s", base, got, want)
+		}
 	}
 }
 

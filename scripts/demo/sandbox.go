@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -340,8 +341,11 @@ func (d *demo) summary(fetchLine, reconcileLine string, changes []change) error 
 	}
 
 	d.say("")
-	d.say("    fetch_new:  %s", fetchLine)
-	d.say("    reconcile:  %s", reconcileLine)
+	d.say("    %s", fetchLine) // each line starts with its task
+	d.say("    %s", reconcileLine)
+	for _, line := range explain(orders, leadsByCode, reconcileLine) {
+		d.say("    %s", line)
+	}
 	if len(leads) > 0 {
 		d.say("    amoCRM requests in all (OAuth included): %d — %.2f per deal; most in one second: %d (limit 7); 429 answers: %d",
 			stats.AmoRequests, float64(stats.AmoRequests)/float64(len(leads)), stats.AmoMaxPerSecond, stats.Amo429)
@@ -373,4 +377,35 @@ func almaty() *time.Location {
 		return loc
 	}
 	return time.FixedZone("+05", 5*3600)
+}
+
+// explain says why the counts are what they are: Kaspi holds orders in
+// states fetch_new does not import (so fewer deals than orders), and new
+// deals start in AMO_STATUS_ID, so reconcile moves those whose Kaspi
+// status the status map places elsewhere.
+func explain(orders []domain.Order, leadsByCode map[string][]amofake.Lead, reconcileLine string) []string {
+	skipped := map[string]int{}
+	n := 0
+	for _, o := range orders {
+		if len(leadsByCode[o.Code]) == 0 {
+			skipped[o.State]++
+			n++
+		}
+	}
+	var out []string
+	if n > 0 {
+		var parts []string
+		for _, st := range []string{domain.StateArchive, domain.StateSignRequired, domain.StateNew, domain.StatePickup, domain.StateDelivery, domain.StateKaspiDelivery} {
+			if skipped[st] > 0 {
+				parts = append(parts, fmt.Sprintf("%s ×%d", st, skipped[st]))
+			}
+		}
+		out = append(out, fmt.Sprintf("Why %d orders in Kaspi give %d deals: %d order(s) are in states fetch_new does not import "+
+			"(KASPI_IMPORT_STATES is NEW, PICKUP, DELIVERY, KASPI_DELIVERY): %s.", len(orders), len(orders)-n, n, strings.Join(parts, ", ")))
+	}
+	if m := regexp.MustCompile(`перемещено по этапам (\d+)`).FindStringSubmatch(reconcileLine); m != nil && m[1] != "0" {
+		out = append(out, fmt.Sprintf("Why reconcile moved %s deals: every new deal starts in AMO_STATUS_ID, and reconcile places it "+
+			"in the stage AMO_STATUS_MAP gives for its Kaspi status (accepted, in delivery, completed, cancelled).", m[1]))
+	}
+	return out
 }

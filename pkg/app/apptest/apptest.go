@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,18 @@ func CheckCreatesFolders(t *testing.T, run Main, args ...string) {
 		if _, err := os.Stat(filepath.Join(root, d)); err != nil {
 			t.Errorf("%s not created: %v", d, err)
 		}
+	}
+}
+
+// CheckVersion asserts that run answers --version with its name and the
+// version, exit 0, without an installation.
+func CheckVersion(t *testing.T, run Main, name string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run([]string{"--version"}, rootEnv(t.TempDir()), &out, &errb); code != 0 {
+		t.Fatalf("--version: exit %d, stderr %q", code, errb.String())
+	}
+	if line := out.String(); !regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `(\.cgi)? kaspi-amocrm \S+ \(\w+/\w+, go[^)]*\)\n$`).MatchString(line) {
+		t.Fatalf("--version: %q", line)
 	}
 }

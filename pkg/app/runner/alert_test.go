@@ -63,8 +63,9 @@ func alertSite(t *testing.T, tgURL string) *apptest.Site {
 }
 
 // An account that stays unpaid (amoCRM 402) makes every run fail: the
-// third failure in a row sends one Telegram message, and the next run
-// within the hour sends none — whichever way the run was started.
+// first failure sends one Telegram message (the result turned to error),
+// the third in a row the hourly reminder, and the next run within the
+// hour sends none — whichever way the run was started.
 func TestRun_FailingRunsAlertOnceAnHour(t *testing.T) {
 	tg := &fakeTelegram{}
 	ts := httptest.NewServer(tg)
@@ -77,24 +78,25 @@ func TestRun_FailingRunsAlertOnceAnHour(t *testing.T) {
 		if code := TaskMain(context.Background(), task, nil, opts(s), &out, &errb); code != 1 {
 			t.Fatalf("run %d: exit %d, want 1 (err %q)", i+1, code, errb.String())
 		}
-		if n := len(tg.sent()); n != 0 {
-			t.Fatalf("after %d failed runs: %d messages, want 0", i+1, n)
+		msgs := tg.sent()
+		if len(msgs) != i+1 || !strings.Contains(msgs[i], task+") — ОШИБКА: amoCRM: аккаунт не оплачен") {
+			t.Fatalf("after %d failed runs: messages %q, want one change to error per task", i+1, msgs)
 		}
 	}
-	// The third failure comes from cron.cgi.
+	// The third failure comes from cron.cgi: 200 with the ERROR word.
 	w := s.Do(CronHandler(opts(s)), "GET", "/?task=new&token="+secret, nil)
-	if w.Code == http.StatusOK {
+	if w.Code != http.StatusOK || w.Body.String() != "ERROR new: amoCRM: аккаунт не оплачен (HTTP 402) — оплатите аккаунт amoCRM.\n" {
 		t.Fatalf("cron.cgi on an unpaid account: %d %q", w.Code, w.Body.String())
 	}
 	msgs := tg.sent()
-	if len(msgs) != 1 || !strings.Contains(msgs[0], "3 запуска подряд") {
-		t.Fatalf("after 3 failed runs: messages %q, want one about 3 failures", msgs)
+	if len(msgs) != 3 || !strings.Contains(msgs[2], "3 запуска подряд") {
+		t.Fatalf("after 3 failed runs: messages %q, want the reminder about 3 failures", msgs)
 	}
 	// A fourth failure, from a scheduler tick, within the hour: no repeat.
 	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 1 {
 		t.Fatalf("scheduler --once: exit %d", code)
 	}
-	if n := len(tg.sent()); n != 1 {
+	if n := len(tg.sent()); n != 3 {
 		t.Fatalf("a run within the hour sent again: %d messages", n)
 	}
 	if strings.Contains(out.String()+errb.String(), botToken) {
@@ -125,7 +127,7 @@ func TestRun_AlertSendFailureDoesNotFailTheRun(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	code := TaskMain(ctx, "fetch_new", nil, opts(s), &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), "created 1") {
+	if code != 0 || !strings.Contains(out.String(), "создано сделок 1") {
 		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
 	}
 	if !strings.Contains(errb.String(), "alert not sent") || strings.Contains(errb.String(), botToken) {

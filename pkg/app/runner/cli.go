@@ -14,6 +14,7 @@ import (
 
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/applog"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/scheduler"
 )
@@ -39,20 +40,20 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 		return app.ExitConfig
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", task, fs.Arg(0))
+		fmt.Fprintf(stderr, "%s: лишний аргумент %q (см. --help)\n", task, fs.Arg(0))
 		return app.ExitConfig
 	}
 	ro := Options{DryRun: *dry, Limit: *limit, Out: stdout}
 	if *since != "" {
 		day, err := time.ParseInLocation("2006-01-02", *since, applog.Almaty)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: --since: want a date like 2024-05-01\n", task)
+			fmt.Fprintf(stderr, "%s: --since: нужна дата вида 2024-05-01\n", task)
 			return app.ExitConfig
 		}
 		ro.Since = day
 	}
 	if *limit < 0 {
-		fmt.Fprintf(stderr, "%s: --limit must be 0 or more\n", task)
+		fmt.Fprintf(stderr, "%s: --limit должен быть 0 или больше\n", task)
 		return app.ExitConfig
 	}
 	if o.LogAlso == nil {
@@ -71,11 +72,14 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 	}
 	if err != nil {
 		env.Log.Error(task+" failed", slog.String("error", err.Error()))
-		fmt.Fprintln(stderr, task+": "+err.Error())
-		return app.ExitCode(err)
+		fmt.Fprintln(stderr, task+": ОШИБКА: "+domain.Explain(err))
+		return ExitFor(sum, err)
 	}
 	fmt.Fprintln(stdout, sum.String())
-	return app.ExitOK
+	if sum.Result != domain.ResultOK && sum.Reason() != "" {
+		fmt.Fprintln(stderr, task+": ВНИМАНИЕ: "+sum.Reason())
+	}
+	return ExitFor(sum, nil)
 }
 
 // SchedulerHelp is bin/scheduler's usage.
@@ -112,7 +116,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 			fmt.Fprint(stdout, SchedulerHelp)
 			return app.ExitOK
 		default:
-			fmt.Fprintf(stderr, "scheduler: unknown argument %q\n%s", a, SchedulerHelp)
+			fmt.Fprintf(stderr, "scheduler: неизвестный аргумент %q\n%s", a, SchedulerHelp)
 			return app.ExitConfig
 		}
 	}
@@ -122,7 +126,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	}
 	release, ok, err := runlock.TryAcquire(ctx, p.Storage, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "scheduler:", err)
+		fmt.Fprintln(stderr, "scheduler: ОШИБКА: "+domain.Explain(err))
 		return app.ExitFail
 	}
 	if !ok {
@@ -132,6 +136,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	defer release()
 
 	log := slog.New(applog.NewHandler(stderr, slog.LevelInfo))
+	exit := app.ExitOK // the worst exit code of the tasks run
 	s := &scheduler.Scheduler{
 		Tasks: scheduler.DefaultTasks,
 		Log:   log,
@@ -140,19 +145,19 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 			if err != nil {
 				return nil, err
 			}
-			return &schedEnv{Env: env, out: stdout}, nil
+			return &schedEnv{Env: env, out: stdout, errOut: stderr, exit: &exit}, nil
 		},
 	}
 	if mode == "once" {
 		res, err := s.Tick(ctx)
 		if err != nil {
-			fmt.Fprintln(stderr, "scheduler:", err)
+			fmt.Fprintln(stderr, "scheduler: ОШИБКА: "+domain.Explain(err))
 			return app.ExitCode(err)
 		}
-		if len(res.Failed) > 0 {
+		if len(res.Failed) > 0 && exit == app.ExitOK {
 			return app.ExitFail
 		}
-		return app.ExitOK
+		return exit
 	}
 	stop, cancel := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
@@ -172,7 +177,8 @@ func getenv(o app.Options) func(string) string {
 // schedEnv runs the scheduler's tasks in-process under the lock it holds.
 type schedEnv struct {
 	*app.Env
-	out io.Writer
+	out, errOut io.Writer
+	exit        *int // the worst exit code so far (--once exits with it)
 }
 
 func (e *schedEnv) Run(ctx context.Context, task string) error {
@@ -180,11 +186,18 @@ func (e *schedEnv) Run(ctx context.Context, task string) error {
 	if errors.Is(err, ErrBusy) {
 		return errors.Join(err, scheduler.ErrBusy)
 	}
+	if code := ExitFor(sum, err); code > *e.exit {
+		*e.exit = code
+	}
 	if err != nil {
 		e.Log.Error(task+" failed", slog.String("error", err.Error()))
+		fmt.Fprintln(e.errOut, task+": ОШИБКА: "+domain.Explain(err))
 		return err
 	}
 	fmt.Fprintln(e.out, time.Now().In(applog.Almaty).Format(time.DateTime), sum.String())
+	if sum.Result != domain.ResultOK && sum.Reason() != "" {
+		fmt.Fprintln(e.errOut, task+": ВНИМАНИЕ: "+sum.Reason())
+	}
 	return nil
 }
 

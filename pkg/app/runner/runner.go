@@ -15,6 +15,7 @@ import (
 
 	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/syncer"
@@ -73,11 +74,17 @@ func SyncConfig(e *app.Env) syncer.Config {
 		AutoAccept:                 c.KaspiAutoAccept,
 	}
 	sc.ContactIndexMax = c.AmoContactIndexMax
+	sc.Warnings = ConfigWarnings(e)
 	if c.SnapshotRetentionDays > 0 {
 		sc.SnapshotRetention = time.Duration(c.SnapshotRetentionDays) * 24 * time.Hour
 	}
 	return sc
 }
+
+// ConfigWarnings lists the settings that make every run warn without
+// stopping it (Russian, one reason each). Checks of .env that should reach
+// the owner through the run's result go here.
+var ConfigWarnings = func(e *app.Env) []string { return nil }
 
 // Options tune one run.
 type Options struct {
@@ -118,6 +125,9 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 		return sum, fmt.Errorf("%s: %w", name, errors.Join(ErrBusy, web.ErrBusy))
 	}
 	defer release()
+	// The first line of every run in the daily log names the version:
+	// the file owners send to support.
+	e.Log.Info(name+" started", slog.String("version", app.Version))
 
 	amo, err := e.Amo()
 	if err != nil {
@@ -162,11 +172,32 @@ func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
 	}
 }
 
-// SummaryLine is the part of a run's summary after "OK <task>: ".
-func SummaryLine(s syncer.Summary) string {
-	line := fmt.Sprintf("created %d, pending %d, found %d, failed %d, quarantined %d", s.Created, s.Pending, s.Found, s.Failed, s.Quarantined)
-	if s.Task == TaskReconcile {
-		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
+// SummaryLine is the counts of a run's summary (after "OK <task>: ").
+func SummaryLine(s syncer.Summary) string { return s.Counts() }
+
+// AnswerLine is what follows "<WORD> <task>: " in cron.cgi's answer: the
+// counts, and for a warn the first reason (and how many more there are).
+func AnswerLine(s syncer.Summary) string {
+	line := s.Counts()
+	if s.Result == domain.ResultOK || s.Reason() == "" {
+		return line
 	}
-	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
+	return line + ". Причина: " + s.Reason()
+}
+
+// ExitFor is a finished run's exit code: 0 ok, 1 warn or a run stopped by
+// the database, a token or a ban, 2 a configuration error (a .env value
+// the account refuses, a bad .env).
+func ExitFor(sum syncer.Summary, err error) int {
+	if err != nil {
+		var se *domain.SettingError
+		if errors.As(err, &se) {
+			return app.ExitConfig
+		}
+		return app.ExitCode(err)
+	}
+	if sum.Result == domain.ResultOK || sum.Result == "" {
+		return app.ExitOK
+	}
+	return app.ExitFail
 }

@@ -8,6 +8,7 @@ import (
 
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/status"
 	"kaspi-amocrm/pkg/web"
 )
@@ -21,19 +22,19 @@ func CronHandler(o app.Options) http.Handler {
 
 type cronTasks struct{ lz *app.Lazy }
 
-func (t cronTasks) Run(ctx context.Context, task string) (string, error) {
+func (t cronTasks) Run(ctx context.Context, task string) (domain.Result, string, error) {
 	env, err := t.lz.Get(ctx)
 	if err != nil {
-		return "", err
+		return domain.ResultError, "", err
 	}
 	sum, err := Run(ctx, env, task, Options{})
 	if err != nil {
-		return "", err
+		return domain.ResultError, "", err
 	}
-	return SummaryLine(sum), nil
+	return sum.Result, AnswerLine(sum), nil
 }
 
-func (t cronTasks) Status(ctx context.Context, asJSON bool) (string, error) {
+func (t cronTasks) Status(ctx context.Context, format string) (string, error) {
 	// The report needs the database only; a missing Kaspi token must not
 	// hide it.
 	t.lz.Need = config.NeedDB
@@ -41,13 +42,9 @@ func (t cronTasks) Status(ctx context.Context, asJSON bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rep, err := status.Collect(ctx, env.Store, status.Options{})
+	rep, err := status.Collect(ctx, env.Store, status.Options{Version: app.Version})
 	if err != nil {
 		return "", err
-	}
-	format := status.FormatText
-	if asJSON {
-		format = status.FormatJSON
 	}
 	var b bytes.Buffer
 	if err := status.Write(&b, rep, format); err != nil {
