@@ -84,7 +84,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 // ConfigWarnings lists the settings that make every run warn without
 // stopping it (Russian, one reason each). Checks of .env that should reach
 // the owner through the run's result go here.
-var ConfigWarnings = func(e *app.Env) []string { return nil }
+func ConfigWarnings(e *app.Env) []string { return e.Config.Warnings() }
 
 // Options tune one run.
 type Options struct {

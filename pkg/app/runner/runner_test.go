@@ -13,6 +13,7 @@ import (
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
 	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/store/storetest"
 	"kaspi-amocrm/pkg/web"
@@ -257,5 +258,28 @@ func TestCronHandler_BadEnvAnswerHoldsNoValue(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := web.ServeCLI(context.Background(), h, []string{"task=new"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "65536") {
 		t.Fatalf("shell: exit %d %q", code, errOut.String())
+	}
+}
+
+// A CRON_SECRET under 16 characters keeps the command-line runs working
+// but makes each one warn, naming it, so the status report and the alert
+// carry it (the web endpoints refuse such a secret outright).
+func TestTaskMain_ShortCronSecretWarns(t *testing.T) {
+	s := apptest.New(t, true)
+	s.Extra = []string{"CRON_SECRET=short-secret1"}
+	s.WriteEnv()
+	s.Migrate()
+	s.AddOrders(1)
+	var out, errb bytes.Buffer
+	code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb)
+	if code != 1 || len(s.Amo.Leads()) != 1 {
+		t.Fatalf("exit %d, %d leads; want the deal made and exit 1\nout %q err %q", code, len(s.Amo.Leads()), out.String(), errb.String())
+	}
+	if all := out.String() + errb.String(); !strings.Contains(all, "CRON_SECRET короче 16 символов") || strings.Contains(all, "short-secret1") {
+		t.Fatalf("the warning must name the key, never the value: out %q err %q", out.String(), errb.String())
+	}
+	runs, err := s.DB().LastRuns(context.Background(), "fetch_new", 1)
+	if err != nil || len(runs) != 1 || runs[0].Result != domain.ResultWarn || !strings.Contains(runs[0].Reason, "CRON_SECRET короче 16 символов") {
+		t.Fatalf("run log %+v %v: want warn with the reason", runs, err)
 	}
 }
