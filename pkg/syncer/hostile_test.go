@@ -28,15 +28,15 @@ func TestFetchNew_PoisonedOrdersAreSetAsideOnce(t *testing.T) {
 		e.add(good1, nul, long, badID, good2)
 
 		s := e.fetch()
-		if s.Created != 2 || s.Rejected != 3 || !strings.Contains(s.String(), "rejected 3") {
+		if s.Created != 2 || s.Rejected != 3 || !strings.Contains(s.String(), "отклонено как испорченные 3") || s.Result != domain.ResultWarn {
 			t.Fatalf("first run: %s", s)
 		}
 		if out := e.out.String(); strings.Contains(out, "\x00") || strings.Contains(out, strings.Repeat("9", 100)) {
 			t.Fatalf("the output carries the raw code: %q", out)
 		}
 		s = e.fetch()
-		if s.Rejected != 0 || s.Created != 0 {
-			t.Fatalf("second run reported them again: %s", s)
+		if s.Rejected != 0 || s.Created != 0 || s.Result != domain.ResultOK {
+			t.Fatalf("second run reported them again: %s (%s: %q)", s, s.Result, s.Reason())
 		}
 		if _, err := syncer.Reconcile(context.Background(), e.cfg, e.deps()); err != nil {
 			t.Fatalf("reconcile: %v", err)
