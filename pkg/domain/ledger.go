@@ -55,6 +55,13 @@ type Record struct {
 	UpdatedAt   time.Time
 }
 
+// AdoptedLead is a deal found in amoCRM for an order code.
+type AdoptedLead struct {
+	Code        string
+	LeadID      int64
+	AmoStatusID int64
+}
+
 // Token is an OAuth token pair. ExpiresAt is unix seconds; a long-lived
 // token has no RefreshToken.
 type Token struct {
@@ -163,6 +170,20 @@ type Ledger interface {
 	ElementIDs(ctx context.Context, catalogID int64, skus []string) (map[string]int64, error)
 	PutElement(ctx context.Context, catalogID int64, sku string, elementID int64) error
 	ForgetElement(ctx context.Context, catalogID, elementID int64) error
+
+	// AdoptLeads records deals that already exist in amoCRM (found before
+	// anything is created, on a new or lost database): a code absent from
+	// the ledger is inserted as a finished, tracked deal without snapshot;
+	// a row at step new takes it at step done with its errors cleared; a
+	// done row holding a higher lead id takes the lower one; other rows
+	// (on their way, looked up by code when a create may have happened)
+	// are left alone. AmoStatusID is
+	// the deal's current stage. It returns how many rows changed.
+	AdoptLeads(ctx context.Context, leads []AdoptedLead, now time.Time) (int, error)
+	// FirstOrderMs is when the ledger's history starts: the oldest order's
+	// creation time (epoch ms), else the oldest row's insertion time; ok is
+	// false when the ledger is empty.
+	FirstOrderMs(ctx context.Context) (ms int64, ok bool, err error)
 
 	// ActiveStatusMappings returns kaspi value → amoCRM status id from the
 	// active status_mapping rows of a pipeline.

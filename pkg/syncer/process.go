@@ -35,6 +35,9 @@ func (it *item) code() string { return it.rec.Code }
 // of at most domain.MaxBatch, until none is left, the budget is spent, the
 // limit is reached or amoCRM keeps failing.
 func (r *run) processDue(ctx context.Context, withQuarantined bool) error {
+	if r.adoptPending {
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

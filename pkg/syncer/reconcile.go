@@ -47,6 +47,9 @@ func (r *run) reconcile(ctx context.Context) error {
 	now := r.now()
 	to := now.UnixMilli()
 	from := to - windowMs
+	if err := r.adoptCheck(ctx, from); err != nil {
+		return err
+	}
 	for _, state := range domain.AllStates {
 		var buf []domain.Order
 		flush := func() error {
@@ -74,6 +77,9 @@ func (r *run) reconcile(ctx context.Context) error {
 			}
 			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "state", state, "err", err)
 		}
+	}
+	if err := r.adoptExisting(ctx); err != nil {
+		return err
 	}
 	if err := r.refreshStale(ctx, changes, swept); err != nil {
 		return err

@@ -34,6 +34,8 @@ type run struct {
 	dryNew           []domain.Order // dry run: listed orders the ledger lacks
 	dryNewSeen       map[string]bool
 	warnedNoPipeline bool
+	// adoptPending: existing deals are not adopted yet; nothing is created.
+	adoptPending bool
 }
 
 // maxTransient stops the processing of a run after this many temporary

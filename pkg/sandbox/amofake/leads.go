@@ -2,7 +2,11 @@ package amofake
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -364,7 +368,8 @@ func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[
 }
 
 // listLeads is GET /api/v4/leads: query (full text over name and field
-// values), filter[id][]; other filters are silently ignored, as on an
+// values), filter[id][], order[created_at|id]; filter[created_at][from|to]
+// only with Options.Filters; other filters are silently ignored, as on an
 // account outside the filters alpha.
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -372,15 +377,27 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 	with := withSet(q)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var items []any
+	created, byCreated := s.createdFilter(q)
+	var list []*lead
 	for _, id := range sortedKeys(s.leads) {
 		l := s.leads[id]
 		if l.deleted || (byID && !ids[id]) {
 			continue
 		}
+		if byCreated && (l.CreatedAt < created[0] || l.CreatedAt > created[1]) {
+			continue
+		}
 		if !s.searchable(l.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
 			continue
 		}
+		list = append(list, l)
+	}
+	if err := sortLeads(list, q); err != "" {
+		problem(w, http.StatusBadRequest, err)
+		return
+	}
+	var items []any
+	for _, l := range list {
 		items = append(items, s.renderLead(r, l, with))
 	}
 	writeList(w, r, "leads", items, parsePage(q, 250))
@@ -396,4 +413,65 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request, id int64) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.renderLead(r, l, withSet(r.URL.Query())))
+}
+
+// SetFilters puts the account in the filters alpha or takes it out (see
+// Options.Filters).
+func (s *Server) SetFilters(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Filters = on
+}
+
+// createdFilter reads filter[created_at][from] and [to] (unix seconds;
+// a missing bound is open) when the account is in the filters alpha.
+// Caller holds mu.
+func (s *Server) createdFilter(q url.Values) ([2]int64, bool) {
+	from, to := q.Get("filter[created_at][from]"), q.Get("filter[created_at][to]")
+	if !s.opts.Filters || (from == "" && to == "") {
+		return [2]int64{}, false
+	}
+	r := [2]int64{math.MinInt64, math.MaxInt64}
+	if n, err := strconv.ParseInt(from, 10, 64); err == nil {
+		r[0] = n
+	}
+	if n, err := strconv.ParseInt(to, 10, 64); err == nil {
+		r[1] = n
+	}
+	return r, true
+}
+
+// sortLeads applies order[created_at|updated_at|id]=asc|desc (id ascending
+// by default; ties by id).
+func sortLeads(list []*lead, q url.Values) string {
+	for _, key := range []string{"created_at", "updated_at", "id"} {
+		dir := q.Get("order[" + key + "]")
+		if dir == "" {
+			continue
+		}
+		if dir != "asc" && dir != "desc" {
+			return "order[" + key + "] must be asc or desc"
+		}
+		val := func(l *lead) int64 {
+			switch key {
+			case "created_at":
+				return l.CreatedAt
+			case "updated_at":
+				return l.UpdatedAt
+			}
+			return l.ID
+		}
+		sort.SliceStable(list, func(i, j int) bool {
+			a, b := val(list[i]), val(list[j])
+			if a == b {
+				a, b = list[i].ID, list[j].ID
+			}
+			if dir == "desc" {
+				return a > b
+			}
+			return a < b
+		})
+		return ""
+	}
+	return ""
 }

@@ -33,6 +33,11 @@ type Options struct {
 	// a client must remember what it created instead of searching again).
 	// Zero: searchable at once. Seeded entities are always searchable.
 	SearchLag time.Duration
+	// Filters puts the account in the filters alpha: GET /api/v4/leads
+	// honours filter[created_at][from|to]. Off (the default), such filters
+	// are silently ignored and everything comes back, as on most accounts
+	// (amocrm-api-php #348). order[created_at|id]=asc|desc is always honoured.
+	Filters bool
 }
 
 // Default credentials used when Options leave them empty.
