@@ -149,3 +149,28 @@ func (c *Client) CustomFields(ctx context.Context, entity string) ([]domain.Fiel
 	})
 	return out, err
 }
+
+// AccountLists implements domain.AccountReader: the pipelines with their
+// stages and the users (two requests; more pages when there are many).
+func (c *Client) AccountLists(ctx context.Context) (domain.AccountLists, error) {
+	var out domain.AccountLists
+	pls, err := c.Pipelines(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range pls {
+		pi := domain.PipelineInfo{ID: p.ID, Name: p.Name, IsMain: p.IsMain}
+		for _, s := range p.Statuses {
+			pi.Stages = append(pi.Stages, domain.Stage{ID: s.ID, Name: s.Name, Type: s.Type})
+		}
+		out.Pipelines = append(out.Pipelines, pi)
+	}
+	users, err := c.Users(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, u := range users {
+		out.Users = append(out.Users, domain.UserInfo{ID: u.ID, Name: u.Name})
+	}
+	return out, nil
+}

@@ -116,7 +116,7 @@ func validationError(entries []validationEntry, ids []string) *domain.Validation
 	for _, id := range ids {
 		known[id] = true
 	}
-	ve := &domain.ValidationError{Items: map[string][]string{}}
+	ve := &domain.ValidationError{Items: map[string][]string{}, Problems: map[string][]domain.FieldProblem{}}
 	for i, e := range entries {
 		id := rawString(e.RequestID)
 		if !known[id] {
@@ -135,6 +135,7 @@ func validationError(entries []validationEntry, ids []string) *domain.Validation
 				msg += " (" + fe.Code + ")"
 			}
 			ve.Items[id] = append(ve.Items[id], msg)
+			ve.Problems[id] = append(ve.Problems[id], domain.FieldProblem{Code: fe.Code, Path: fe.Path, Detail: fe.Detail})
 		}
 		if len(e.Errors) == 0 {
 			ve.Items[id] = append(ve.Items[id], "rejected")

@@ -31,6 +31,9 @@ func TestValidation400_KeyedByRequestID(t *testing.T) {
 	if !strings.Contains(ve.Items["bad-2"][0], "custom_fields_values.0") {
 		t.Errorf("message %q does not name the path", ve.Items["bad-2"][0])
 	}
+	if p := ve.Problems["bad-2"]; len(p) != 1 || p[0].Code != "NotSupportedChoice" || p[0].Path != "custom_fields_values.0.field_id" {
+		t.Errorf("problems %+v; want amoCRM's code and path", p)
+	}
 	var apiErr *amocrm.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.RequestID == "" {
 		t.Fatalf("APIError = %+v", apiErr)

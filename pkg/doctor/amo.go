@@ -148,6 +148,12 @@ func checkPipeline(ctx context.Context, r *Report, amo Amo, cfg config.Config) (
 		return target, true
 	}
 	for _, s := range target.Statuses {
+		if s.ID == cfg.AmoStatusID && s.Type == domain.StageIncoming {
+			c.Mark, c.Detail = Fail, incomingStage("AMO_STATUS_ID", fmt.Sprint(s.ID), *target, s)
+			c.Fix = incomingFix
+			r.add(c)
+			return target, true
+		}
 		if s.ID == cfg.AmoStatusID {
 			c.Mark, c.Detail = OK, fmt.Sprintf("воронка «%s», этап «%s»", target.Name, s.Name)
 			r.add(c)
@@ -393,6 +399,21 @@ func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline 
 	for _, s := range pipeline.Statuses {
 		known[s.ID] = true
 	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, s := range pipeline.Statuses {
+			if s.ID == m[k] && s.Type == domain.StageIncoming {
+				c.Mark, c.Detail = Fail, incomingStage("AMO_STATUS_MAP", fmt.Sprintf("%s:%d", k, s.ID), *pipeline, s)
+				c.Fix = incomingFix
+				r.add(c)
+				return
+			}
+		}
+	}
 	var bad []string
 	for k, v := range m {
 		if !known[v] {
@@ -409,4 +430,16 @@ func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline 
 	}
 	c.Mark, c.Detail = OK, fmt.Sprintf("%d правил, все этапы есть в воронке «%s»", len(m), pipeline.Name)
 	r.add(c)
+}
+
+const incomingFix = "Укажите один из перечисленных этапов: в «Неразобранное» сделки попадают только как входящие заявки, не через API."
+
+// incomingStage is the owner's line for key=value naming the incoming
+// stage, the same the sync stops with.
+func incomingStage(key, value string, p amocrm.Pipeline, s amocrm.Status) string {
+	pi := domain.PipelineInfo{ID: p.ID, Name: p.Name}
+	for _, st := range p.Statuses {
+		pi.Stages = append(pi.Stages, domain.Stage{ID: st.ID, Name: st.Name, Type: st.Type})
+	}
+	return domain.IncomingStage(key, value, pi, domain.Stage{ID: s.ID, Name: s.Name, Type: s.Type}).Error()
 }

@@ -246,6 +246,11 @@ func TestRun_CatchesEachMisconfiguration(t *testing.T) {
 			[]string{"amo.pipeline"}, "воронки 1 нет"},
 		{"status of another pipeline", func(in *install) { in.set("AMO_STATUS_ID", fmt.Sprint(amofake.OtherStatusFirst)) },
 			[]string{"amo.pipeline"}, "другой воронке"},
+		{"status in the incoming stage", func(in *install) { in.set("AMO_STATUS_ID", fmt.Sprint(amofake.StatusUnsorted)) },
+			[]string{"amo.pipeline"}, "AMO_STATUS_ID=61234560: это этап «Неразобранное» воронки «Kaspi»"},
+		{"status map to the incoming stage", func(in *install) {
+			in.set("AMO_STATUS_MAP", fmt.Sprintf("ACCEPTED_BY_MERCHANT:%d", amofake.StatusUnsorted))
+		}, []string{"amo.status_map"}, "AMO_STATUS_MAP=ACCEPTED_BY_MERCHANT:61234560"},
 		{"unknown status", func(in *install) { in.set("AMO_STATUS_ID", "5") },
 			[]string{"amo.pipeline"}, "нет этапа 5"},
 		{"unknown responsible user", func(in *install) { in.set("AMO_RESPONSIBLE_USER_ID", "42") },

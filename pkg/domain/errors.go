@@ -32,6 +32,16 @@ var (
 // that are not listed were not at fault (but may not have been created).
 type ValidationError struct {
 	Items map[string][]string
+	// Problems are the same entries as amoCRM sent them (code and path),
+	// keyed like Items, for decisions that must not read message text.
+	Problems map[string][]FieldProblem
+}
+
+// FieldProblem is one entry of amoCRM's validation-errors: Code such as
+// NotSupportedChoice, Path inside the item such as "status_id" or
+// "_embedded.contacts.0.id".
+type FieldProblem struct {
+	Code, Path, Detail string
 }
 
 func (e *ValidationError) Error() string {

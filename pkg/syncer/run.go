@@ -36,6 +36,9 @@ type run struct {
 	warnedNoPipeline bool
 	// adoptPending: existing deals are not adopted yet; nothing is created.
 	adoptPending bool
+	// account lists the account's pipelines and users (nil: no checks).
+	account         domain.AccountReader
+	settingsChecked bool
 }
 
 // maxTransient stops the processing of a run after this many temporary
@@ -61,6 +64,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	if a, ok := d.CRM.(domain.AccountReader); ok {
+		r.account = a
 	}
 	r.log = r.log.With("task", task)
 	if r.out == nil {

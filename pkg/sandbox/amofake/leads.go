@@ -106,6 +106,12 @@ func (s *Server) resolveStatus(o map[string]any, cur *lead, ch *leadChange, c *c
 		c.add(codeNotSupported, "pipeline_id")
 		return
 	}
+	// The incoming stage (type 1) takes leads only through the unsorted
+	// API; POST/PATCH /leads naming it is refused.
+	if hasS && s.incomingStatus(sid) {
+		c.add(codeNotSupported, "status_id")
+		return
+	}
 	switch {
 	case hasS && (sid == StatusWon || sid == StatusLost) && !hasP:
 		c.add(codeNotSupported, "status_id")
@@ -474,4 +480,31 @@ func sortLeads(list []*lead, q url.Values) string {
 		return ""
 	}
 	return ""
+}
+
+// incomingStatus reports whether id is a pipeline's incoming stage
+// ("Неразобранное", type 1). Caller holds mu.
+func (s *Server) incomingStatus(id int64) bool {
+	for _, p := range s.pipelines {
+		for _, st := range p.Statuses {
+			if st.ID == id && st.Type == 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RemoveUser removes a user from the account (a manager who left): from
+// then on amoCRM refuses the id as responsible_user_id.
+func (s *Server) RemoveUser(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.users[:0]
+	for _, u := range s.users {
+		if u.ID != id {
+			kept = append(kept, u)
+		}
+	}
+	s.users = kept
 }
