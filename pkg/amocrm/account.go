@@ -2,6 +2,7 @@ package amocrm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -166,6 +167,11 @@ func (c *Client) AccountLists(ctx context.Context) (domain.AccountLists, error) 
 		out.Pipelines = append(out.Pipelines, pi)
 	}
 	users, err := c.Users(ctx)
+	if errors.Is(err, domain.ErrForbidden) {
+		// The list is admin-only: the responsible user is not checked.
+		out.UsersSkipped = "список пользователей amoCRM доступен только администратору; AMO_RESPONSIBLE_USER_ID не проверен"
+		return out, nil
+	}
 	if err != nil {
 		return out, err
 	}

@@ -295,6 +295,9 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			if st == http.StatusPaymentRequired {
 				apiErr.Detail = msgUnpaid
 			}
+			if st == http.StatusForbidden {
+				apiErr.Detail = strings.TrimSuffix(fmt.Sprintf("%s %s %s: %s", msgForbidden, cl.method, cl.path, apiErr.Detail), ": ")
+			}
 			return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
 		}
 	}

@@ -79,6 +79,8 @@ const (
 	msgNoToken = "нет токенов amoCRM: пройдите авторизацию"
 	msgUnpaid  = "аккаунт amoCRM не оплачен"
 	msgBanned  = "amoCRM заблокировал доступ (слишком много запросов); запросы приостановлены на 30 минут"
+	// msgForbidden is followed by the method and path.
+	msgForbidden = "у пользователя amoCRM, который авторизовал интеграцию, не хватает прав на"
 )
 
 // problem is amoCRM's application/problem+json body.
@@ -171,8 +173,8 @@ func kindFor(status int) error {
 		return domain.ErrAuth
 	case status == 402:
 		return domain.ErrPaymentRequired
-	case status == 403:
-		return domain.ErrAuth
+	case status == 403: // a JSON 403; an HTML one is the ban, decided before
+		return domain.ErrForbidden
 	case status == 404:
 		return domain.ErrNotFound
 	case status == 429, status >= 500:

@@ -38,6 +38,10 @@ func amoErrorFix(err error) (detail, fix string) {
 		return "amoCRM не принимает токен (" + short(err) + ")",
 			"Авторизуйте интеграцию заново: откройте cgi-bin/oauth_callback.cgi?start=1&token=CRON_SECRET.\n" +
 				"Проверьте, что AMO_CLIENT_ID, AMO_CLIENT_SECRET и AMO_REDIRECT_URI совпадают с настройками интеграции в amoCRM."
+	case errors.Is(err, domain.ErrForbidden):
+		return "не хватает прав: " + short(err),
+			"Токены в порядке. Авторизуйте интеграцию заново от имени администратора аккаунта amoCRM " +
+				"или дайте пользователю, который её авторизовал, права администратора (или нужное право в «Настройки → Пользователи»)."
 	case errors.Is(err, domain.ErrBanned):
 		return "amoCRM заблокировал доступ (403) из-за превышения лимита запросов",
 			"Интеграция сама делает паузу 30 минут. Отключите другие копии интеграции (в том числе старые задания cron PHP-версии).\n" +
@@ -201,6 +205,13 @@ func checkUser(ctx context.Context, r *Report, amo Amo, cfg config.Config) {
 		return
 	}
 	users, err := amo.Users(ctx)
+	if errors.Is(err, domain.ErrForbidden) {
+		c.Mark = Skip
+		c.Detail = "проверка пропущена: список пользователей amoCRM доступен только администратору, а интеграцию авторизовал не администратор"
+		c.Fix = "Синхронизация работает и без этой проверки. Чтобы проверить AMO_RESPONSIBLE_USER_ID, авторизуйте интеграцию от имени администратора."
+		r.add(c)
+		return
+	}
 	if err != nil {
 		c.Mark = Fail
 		c.Detail, c.Fix = amoErrorFix(err)

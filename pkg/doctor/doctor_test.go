@@ -358,3 +358,28 @@ func TestKernelAtLeast(t *testing.T) {
 		}
 	}
 }
+
+// A non-admin authorised the integration: /users answers a JSON 403. The
+// responsible-user check is skipped with the reason, nothing fails, and
+// the token check does not ask for a new authorisation.
+func TestRun_NonAdminSkipsTheUserCheckWithAReason(t *testing.T) {
+	in := newInstall(t)
+	in.set("AMO_RESPONSIBLE_USER_ID", fmt.Sprint(amofake.UserID))
+	in.amo.SetNonAdmin(true)
+	r := in.run()
+	expectFail(t, r)
+	c, ok := r.Find("amo.user")
+	if !ok || c.Mark != Skip || !strings.Contains(c.Detail, "только администратору") {
+		t.Fatalf("amo.user = %+v\n%s", c, text(r))
+	}
+	if tok, _ := r.Find("amo.token"); tok.Mark != OK {
+		t.Fatalf("amo.token = %+v", tok)
+	}
+}
+
+func TestAmoErrorFix_ForbiddenExplainsRightsNotTokens(t *testing.T) {
+	detail, fix := amoErrorFix(fmt.Errorf("amocrm: users: %w", domain.ErrForbidden))
+	if !strings.Contains(detail, "не хватает прав") || !strings.Contains(fix, "администратора") || strings.Contains(fix, "oauth_callback") {
+		t.Fatalf("detail %q fix %q", detail, fix)
+	}
+}

@@ -196,6 +196,7 @@ func fatal(err error) bool {
 	var le ledgerErr
 	return errors.As(err, &le) ||
 		errors.Is(err, domain.ErrAuth) ||
+		errors.Is(err, domain.ErrForbidden) ||
 		errors.Is(err, domain.ErrBanned) ||
 		errors.Is(err, domain.ErrPaymentRequired) ||
 		errors.Is(err, context.Canceled) ||

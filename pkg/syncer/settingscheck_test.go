@@ -130,3 +130,21 @@ func TestFetchNew_RefusedSettingIsCheckedAgainstFreshLists(t *testing.T) {
 		}
 	})
 }
+
+// A non-admin authorised the integration: /users is forbidden. The check
+// of AMO_RESPONSIBLE_USER_ID is skipped with a reason, the sync goes on.
+func TestFetchNew_UsersForbiddenSkipsTheResponsibleUserCheck(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.amo.SetNonAdmin(true)
+		e.add(e.order("500000541", time.Hour, "7011234567"))
+		if s := e.fetch(); s.Created != 1 {
+			t.Fatalf("%s", s)
+		}
+		if e.requestsTo("GET", "/api/v4/users") != 1 || !strings.Contains(e.logs.String(), "AMO_RESPONSIBLE_USER_ID not checked") {
+			t.Fatalf("the skipped check is not explained; log:\n%s", e.logs.String())
+		}
+		if e.amo.TokenGrants() != 0 {
+			t.Fatal("a 403 for missing rights refreshed the tokens")
+		}
+	})
+}

@@ -3,6 +3,7 @@ package amofake
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -378,8 +379,15 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	nonAdmin, users := s.opts.NonAdmin, slices.Clone(s.users)
+	s.mu.Unlock()
+	if nonAdmin {
+		problem(w, http.StatusForbidden, "Не хватает прав для вызова данного метода")
+		return
+	}
 	var items []any
-	for _, u := range s.users {
+	for _, u := range users {
 		items = append(items, map[string]any{
 			"id": u.ID, "name": u.Name, "email": u.Email, "lang": "ru",
 			"rights": map[string]any{"is_admin": true, "is_free": false, "is_active": true},

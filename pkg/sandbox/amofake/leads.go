@@ -495,6 +495,14 @@ func (s *Server) incomingStatus(id int64) bool {
 	return false
 }
 
+// SetNonAdmin makes the authorising user an ordinary user or an
+// administrator again (see Options.NonAdmin).
+func (s *Server) SetNonAdmin(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.NonAdmin = on
+}
+
 // RemoveUser removes a user from the account (a manager who left): from
 // then on amoCRM refuses the id as responsible_user_id.
 func (s *Server) RemoveUser(id int64) {

@@ -38,6 +38,10 @@ type Options struct {
 	// are silently ignored and everything comes back, as on most accounts
 	// (amocrm-api-php #348). order[created_at|id]=asc|desc is always honoured.
 	Filters bool
+	// NonAdmin makes the authorising user an ordinary user: admin-only
+	// methods (GET /api/v4/users) answer a JSON 403 "Не хватает прав для
+	// вызова данного метода", as amoCRM does.
+	NonAdmin bool
 }
 
 // Default credentials used when Options leave them empty.
