@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -151,10 +152,23 @@ func (c *Client) CustomFields(ctx context.Context, entity string) ([]domain.Fiel
 	return out, err
 }
 
-// AccountLists implements domain.AccountReader: the pipelines with their
-// stages and the users (two requests; more pages when there are many).
+// AccountLists implements domain.AccountReader: the account's time zone,
+// the pipelines with their stages and the users (three requests; more
+// pages when there are many).
 func (c *Client) AccountLists(ctx context.Context) (domain.AccountLists, error) {
 	var out domain.AccountLists
+	var acc struct {
+		Embedded struct {
+			DatetimeSettings struct {
+				Timezone string `json:"timezone"`
+			} `json:"datetime_settings"`
+		} `json:"_embedded"`
+	}
+	if _, err := c.do(ctx, call{op: "account", method: http.MethodGet, path: "/api/v4/account",
+		query: url.Values{"with": {"datetime_settings"}}, out: &acc}); err != nil {
+		return out, err
+	}
+	out.Timezone = acc.Embedded.DatetimeSettings.Timezone
 	pls, err := c.Pipelines(ctx)
 	if err != nil {
 		return out, err

@@ -42,6 +42,9 @@ type AccountLists struct {
 	Pipelines    []PipelineInfo `json:"pipelines"`
 	Users        []UserInfo     `json:"users"`
 	UsersSkipped string         `json:"users_skipped,omitempty"`
+	// Timezone is the account's IANA zone (datetime_settings.timezone);
+	// date fields are midnights there.
+	Timezone string `json:"timezone,omitempty"`
 }
 
 // AccountReader is implemented by a CRM that can list the account's

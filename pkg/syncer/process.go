@@ -555,6 +555,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 	var codes []string
 	for _, it := range items {
 		byCode[it.code()] = it
+		f.AccountZone = r.accountZone
 		leads[it.code()] = BuildLead(it.o, r.cfg, f, it.contactID, r.loc)
 		codes = append(codes, it.code())
 	}

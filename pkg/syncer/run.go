@@ -39,6 +39,7 @@ type run struct {
 	// account lists the account's pipelines and users (nil: no checks).
 	account         domain.AccountReader
 	settingsChecked bool
+	accountZone     *time.Location // the account's time zone, from the cached lists
 }
 
 // maxTransient stops the processing of a run after this many temporary

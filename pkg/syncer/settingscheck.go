@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"kaspi-amocrm/pkg/domain"
 )
@@ -66,6 +67,13 @@ func (r *run) checkSettings(ctx context.Context, fresh bool) error {
 		return nil
 	}
 	r.settingsChecked = true
+	if lists.Timezone != "" {
+		if z, err := time.LoadLocation(lists.Timezone); err == nil {
+			r.accountZone = z
+		} else {
+			r.log.Warn("unknown amoCRM account time zone; date fields use Asia/Almaty", "timezone", lists.Timezone)
+		}
+	}
 	if se := lists.CheckSettings(r.settingsToCheck()); se != nil {
 		r.log.Error("a setting from .env is refused; nothing is created until it is fixed", "key", se.Key, "value", se.Value, "reason", se.Reason)
 		return se

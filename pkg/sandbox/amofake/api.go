@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -370,9 +371,19 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		"_links": map[string]any{"self": href(r, "/api/v4/account")},
 	}
 	if withSet(r.URL.Query())["datetime_settings"] {
+		s.mu.Lock()
+		zone := s.opts.Timezone
+		s.mu.Unlock()
+		if zone == "" {
+			zone = "Asia/Almaty"
+		}
+		offset := "+05:00"
+		if loc, err := time.LoadLocation(zone); err == nil {
+			offset = s.now().In(loc).Format("-07:00")
+		}
 		body["_embedded"] = map[string]any{"datetime_settings": map[string]any{
 			"date_pattern": "d.m.Y H:i", "short_date_pattern": "d.m.Y", "short_time_pattern": "H:i",
-			"date_format": "d.m.Y", "time_format": "H:i:s", "timezone": "Asia/Almaty", "timezone_offset": "+05:00",
+			"date_format": "d.m.Y", "time_format": "H:i:s", "timezone": zone, "timezone_offset": offset,
 		}}
 	}
 	writeJSON(w, http.StatusOK, body)

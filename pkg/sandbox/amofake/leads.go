@@ -503,6 +503,13 @@ func (s *Server) SetNonAdmin(on bool) {
 	s.opts.NonAdmin = on
 }
 
+// SetTimezone sets the account's time zone (see Options.Timezone).
+func (s *Server) SetTimezone(zone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Timezone = zone
+}
+
 // RemoveUser removes a user from the account (a manager who left): from
 // then on amoCRM refuses the id as responsible_user_id.
 func (s *Server) RemoveUser(id int64) {

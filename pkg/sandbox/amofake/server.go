@@ -42,6 +42,9 @@ type Options struct {
 	// methods (GET /api/v4/users) answer a JSON 403 "Не хватает прав для
 	// вызова данного метода", as amoCRM does.
 	NonAdmin bool
+	// Timezone is the account's time zone in datetime_settings
+	// ("Asia/Almaty" when empty).
+	Timezone string
 }
 
 // Default credentials used when Options leave them empty.
