@@ -383,3 +383,15 @@ func TestAmoErrorFix_ForbiddenExplainsRightsNotTokens(t *testing.T) {
 		t.Fatalf("detail %q fix %q", detail, fix)
 	}
 }
+
+// Kaspi's HTML 403 (a firewall or an IP block) is reported as blocked,
+// never as a bad token.
+func TestRun_KaspiHTML403IsBlockedNotABadToken(t *testing.T) {
+	in := newInstall(t)
+	in.kaspi.Fail(kaspifake.EndpointAny, kaspifake.Fault{Status: http.StatusForbidden, HTML: true}, 100)
+	r := in.run()
+	c, _ := r.Find("kaspi.token")
+	if c.Mark != Fail || !strings.Contains(c.Detail, "отказывает в доступе с этого сервера") || strings.Contains(c.Detail, "не принимает токен") {
+		t.Fatalf("kaspi.token = %+v", c)
+	}
+}

@@ -458,6 +458,20 @@ func TestErrors_AuthNotRetried(t *testing.T) {
 	}
 }
 
+// An HTML 403 (a firewall or an IP block in front of the API) is not a
+// verdict on the token: it is reported as blocked, a temporary failure.
+func TestErrors_HTML403IsBlockedNotABadToken(t *testing.T) {
+	e := newEnv(t)
+	e.fake.Fail(kaspifake.EndpointList, kaspifake.Fault{Status: http.StatusForbidden, HTML: true}, 10)
+	_, err := list(e.client, domain.StateNew, start.Add(-time.Hour), start)
+	if errors.Is(err, domain.ErrAuth) || !errors.Is(err, domain.ErrTransient) || !kaspi.IsBlocked(err) {
+		t.Fatalf("got %v; want a blocked, temporary failure", err)
+	}
+	if !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("error %q does not say blocked", err)
+	}
+}
+
 // A 400 is a bad request carrying errors[0].title, never retried.
 func TestErrors_BadRequestWithTitleNotRetried(t *testing.T) {
 	e := newEnv(t)
