@@ -106,9 +106,12 @@ type Config struct {
 	DefaultCountry         string // ISO 3166 alpha-2, upper case
 	CronSecret             Secret
 
-	AmoMaxRPS         int
-	RunTimeBudget     time.Duration
-	KaspiLookback     time.Duration
+	AmoMaxRPS     int
+	RunTimeBudget time.Duration
+	KaspiLookback time.Duration
+	// KaspiReturnWindow: how long a completed order is watched for a
+	// return (KASPI_RETURN_WINDOW_DAYS, 0 = not watched).
+	KaspiReturnWindow time.Duration
 	KaspiImportStates []string
 	// AmoStatusMap maps a Kaspi state or status to an amoCRM status id.
 	AmoStatusMap map[string]int64
@@ -130,6 +133,7 @@ const (
 	MaxAmoMaxRPS                 = 7
 	DefaultRunTimeBudgetSeconds  = 50
 	DefaultKaspiLookbackMinutes  = 180
+	DefaultKaspiReturnWindowDays = 30
 	DefaultLogRetentionDays      = 30
 	DefaultSnapshotRetentionDays = 90
 	DefaultProcessingTimeoutSecs = 300
@@ -209,6 +213,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.AmoMaxRPS = r.intRange("AMO_MAX_RPS", DefaultAmoMaxRPS, 1, MaxAmoMaxRPS, "запросов в секунду к amoCRM (amoCRM разрешает не больше 7)")
 	c.RunTimeBudget = time.Duration(r.intRange("RUN_TIME_BUDGET_SECONDS", DefaultRunTimeBudgetSeconds, 1, 3600, "секунды на один запуск")) * time.Second
 	c.KaspiLookback = time.Duration(r.intRange("KASPI_LOOKBACK_MINUTES", DefaultKaspiLookbackMinutes, 0, 14*24*60, "минуты (не больше 14 дней)")) * time.Minute
+	c.KaspiReturnWindow = time.Duration(r.intRange("KASPI_RETURN_WINDOW_DAYS", DefaultKaspiReturnWindowDays, 0, 365, "дни (от 0 до 365)")) * 24 * time.Hour
 	c.KaspiImportStates = r.states("KASPI_IMPORT_STATES")
 	c.AmoStatusMap = r.statusMap("AMO_STATUS_MAP")
 

@@ -53,6 +53,9 @@ type Record struct {
 	CheckedAt   time.Time // when Kaspi was last asked about this order (zero: never)
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// CompletedAt is when the sync first recorded the order COMPLETED
+	// (zero: not yet); returns are watched for a window from then.
+	CompletedAt time.Time
 }
 
 // AdoptedLead is a deal found in amoCRM for an order code.
@@ -154,6 +157,7 @@ type Ledger interface {
 	// SetSynced records what reconcile brought into amoCRM: the Kaspi
 	// state/status now reflected, the amoCRM status we set (0 keeps the
 	// old value), whether the row is still tracked, and CheckedAt=now.
+	// The first COMPLETED recorded sets CompletedAt=now.
 	SetSynced(ctx context.Context, code, state, status string, amoStatusID int64, tracked bool, now time.Time) error
 	// DropSnapshots removes the personal data snapshot (and phone) from
 	// rows done before olderThan (by UpdatedAt); codes and ids stay.

@@ -180,10 +180,7 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	if err != nil || !dirty {
 		return nil
 	}
-	prev := int(v) - 1
-	if prev < 1 {
-		prev = database.NilVersion
-	}
+	prev := s.prevVersion(v)
 	if err := m.Force(prev); err != nil {
 		return fmt.Errorf("store: migrate: reset dirty version %d: %w", v, err)
 	}
@@ -209,10 +206,25 @@ func (s *DB) recoverDirty(m *migrate.Migrate) error {
 	return &DirtyError{Version: v, Fix: s.dirtyFix(v) + " (last error: " + cause.Error() + ")"}
 }
 
+// prevVersion is the migration before v (versions may have gaps), or
+// database.NilVersion when v is the first.
+func (s *DB) prevVersion(v uint) int {
+	src, err := iofs.New(migrations.FS, s.d.migrationDir())
+	if err != nil {
+		return database.NilVersion
+	}
+	defer src.Close()
+	prev, err := src.Prev(v)
+	if err != nil {
+		return database.NilVersion
+	}
+	return int(prev)
+}
+
 func (s *DB) dirtyFix(v uint) string {
 	return fmt.Sprintf("check whether migration %d (migrations/%s/%06d_*.up.sql) took effect; "+
 		"if it did, run: UPDATE %s SET dirty = %s; if it did not, run: UPDATE %s SET version = %d, dirty = %s; then run the migrations again",
-		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, int(v)-1, s.d.falseLiteral())
+		v, s.d.migrationDir(), v, migrationsTable, s.d.falseLiteral(), migrationsTable, max(s.prevVersion(v), 0), s.d.falseLiteral())
 }
 
 func (d dialect) falseLiteral() string {

@@ -329,7 +329,7 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 		if err := r.ledger.UpdateOrder(ctx, c.o, r.now()); err != nil {
 			return lerr("update order "+code, err)
 		}
-		tracked := !domain.IsFinalStatus(c.o.Status)
+		tracked := r.stillTracked(c.rec, c.o)
 		if err := r.ledger.SetSynced(ctx, code, c.o.State, c.o.Status, amo, tracked, r.now()); err != nil {
 			return lerr("record sync "+code, err)
 		}
@@ -491,4 +491,22 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 		}
 	}
 	return nil
+}
+
+// stillTracked decides whether reconcile keeps watching an order: CANCELLED
+// and RETURNED are final; a COMPLETED order can still be returned, so it
+// stays tracked for the return window from when it was first seen
+// completed (now, when this is the first time).
+func (r *run) stillTracked(rec domain.Record, o domain.Order) bool {
+	switch o.Status {
+	case domain.StatusCancelled, domain.StatusReturned:
+		return false
+	case domain.StatusCompleted:
+		since := rec.CompletedAt
+		if since.IsZero() || rec.Status != domain.StatusCompleted {
+			since = r.now()
+		}
+		return r.cfg.ReturnWindow > 0 && r.now().Sub(since) < r.cfg.ReturnWindow
+	}
+	return true
 }

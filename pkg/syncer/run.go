@@ -85,6 +85,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if r.cfg.RefreshEvery <= 0 {
 		r.cfg.RefreshEvery = defaultRefreshEvery
 	}
+	if r.cfg.ReturnWindow == 0 {
+		r.cfg.ReturnWindow = defaultReturnWindow
+	}
 	if r.cfg.RefreshLimit <= 0 {
 		r.cfg.RefreshLimit = defaultRefreshLimit
 	}

@@ -250,6 +250,9 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 func ChangeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool, oldTotal int64, totalChanged bool) string {
 	var lines []string
 	if statusChanged {
+		if isReturn(o.Status) && !isReturn(oldStatus) {
+			lines = append(lines, "Kaspi: возврат заказа")
+		}
 		lines = append(lines, fmt.Sprintf("Kaspi: статус изменён с %s на %s", StatusLabel(oldStatus, oldState), StatusLabel(o.Status, o.State)))
 		if o.CancellationReason != "" {
 			lines = append(lines, "Причина отмены: "+CancellationReasonText(o.CancellationReason))
@@ -276,4 +279,13 @@ func noContactReason(raw string) string {
 		return "Kaspi скрыл телефон покупателя (" + raw + ")"
 	}
 	return "телефон покупателя «" + raw + "» не распознан"
+}
+
+// isReturn reports whether a Kaspi status is a step of a return.
+func isReturn(status string) bool {
+	switch status {
+	case domain.StatusKaspiDeliveryReturnRequested, domain.StatusReturnAcceptedByMerchant, domain.StatusReturned:
+		return true
+	}
+	return false
 }

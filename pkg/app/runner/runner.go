@@ -68,6 +68,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		DefaultCountry:             c.DefaultCountry,
 		ImportStates:               c.KaspiImportStates,
 		Lookback:                   c.KaspiLookback,
+		ReturnWindow:               returnWindow(c.KaspiReturnWindow),
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
 	}
@@ -166,4 +167,13 @@ func SummaryLine(s syncer.Summary) string {
 		line += fmt.Sprintf(", moved %d, notes %d, refreshed %d", s.Moved, s.Notes, s.Refreshed)
 	}
 	return line + fmt.Sprintf(", amoCRM requests %d, Kaspi requests %d, %.1f s", s.AmoRequests, s.KaspiReqs, s.Seconds)
+}
+
+// returnWindow maps KASPI_RETURN_WINDOW_DAYS=0 (not watched) to the
+// syncer's "none".
+func returnWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
