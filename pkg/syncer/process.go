@@ -420,6 +420,8 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 	for _, it := range items {
 		for _, l := range it.o.Lines {
 			if l.SKU == "" {
+				r.log.Warn("order line without the merchant's code: not linked, named in the order note",
+					"order", it.code(), "entry", l.EntryNumber)
 				continue
 			}
 			if len(bySKU[l.SKU]) == 0 || bySKU[l.SKU][len(bySKU[l.SKU])-1] != it {

@@ -195,6 +195,12 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 			}
 			fmt.Fprintf(&b, ": %s шт. × %s = %s\n", quantity(l.Quantity), Money(l.BasePrice), Money(sum))
 		}
+		for i, l := range o.Lines {
+			if strings.TrimSpace(l.SKU) == "" {
+				fmt.Fprintf(&b, "позиция без артикула: %d. %s — Kaspi не передал код товара продавца, товар к сделке не привязан\n",
+					i+1, noSKUName(l))
+			}
+		}
 	}
 	fmt.Fprintf(&b, "Итого за товары: %s\n", Money(o.TotalPrice))
 
@@ -288,4 +294,12 @@ func isReturn(status string) bool {
 		return true
 	}
 	return false
+}
+
+// noSKUName names a line that came without the merchant's code.
+func noSKUName(l domain.Line) string {
+	if name := strings.TrimSpace(l.Name); name != "" {
+		return name
+	}
+	return fmt.Sprintf("позиция № %d (%s шт. × %s)", l.EntryNumber, quantity(l.Quantity), Money(l.BasePrice))
 }

@@ -2,9 +2,11 @@ package syncer_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/sandbox/amofake"
 )
 
@@ -43,6 +45,35 @@ func TestFetchNew_DateFieldInTheAccountsTimeZone(t *testing.T) {
 		}
 		if n != 1 {
 			t.Fatalf("%d account reads; want 1 (cached)", n)
+		}
+	})
+}
+
+// A line Kaspi sends without the merchant's code is not linked, never
+// linked under Kaspi's product code, and named in the order note.
+func TestFetchNew_LineWithoutSKUIsNamedInTheNote(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		o := e.order("500000701", time.Hour, "7011234567",
+			domain.Line{SKU: "KSP-1", Name: "Чайник", Quantity: 1, BasePrice: 5000},
+			domain.Line{SKU: "KSP-2", Name: "Фильтр", Quantity: 2, BasePrice: 700})
+		e.add(o)
+		e.kf.DropOffer(o.Code, 1, true)
+		if s := e.fetch(); s.Created != 1 {
+			t.Fatalf("%s", s)
+		}
+		id := e.lead(o.Code).ID
+		if links := e.linksOf(id); len(links) != 1 {
+			t.Fatalf("%d products linked; want only the line with a code", len(links))
+		}
+		if len(e.amo.Elements()) != 1 {
+			t.Fatalf("%d catalog elements; a line without code made one", len(e.amo.Elements()))
+		}
+		notes := strings.Join(e.notesOf(id), "\n")
+		if !strings.Contains(notes, "позиция без артикула: 2. позиция № 1 (2 шт.") {
+			t.Fatalf("note does not name the line:\n%s", notes)
+		}
+		if !strings.Contains(e.logs.String(), "order line without the merchant's code") {
+			t.Fatal("the line is not in the log")
 		}
 	})
 }
