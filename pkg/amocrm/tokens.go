@@ -106,6 +106,7 @@ func (c *Client) accessToken(ctx context.Context) (domain.Token, error) {
 }
 
 func (c *Client) loadLocked(ctx context.Context) error {
+	c.loadStoredBase(ctx)
 	if rec, err := c.loadRecovery(ctx); rec != nil || err != nil {
 		if err != nil {
 			return err
@@ -201,6 +202,9 @@ func (c *Client) rotateLocked(ctx context.Context, stale domain.Token, rejected 
 		rejectErr = authErr(msgReauth)
 	} else {
 		nt, err := c.refresh(ctx, cur.RefreshToken)
+		if err != nil && renamedErr(err) && c.followRename(ctx, cur) {
+			nt, err = c.refresh(ctx, cur.RefreshToken) // once, on the new address
+		}
 		if err == nil {
 			c.setToken(nt) // the only copy until persisted
 			if err := c.persistToken(ctx, row, nt); err != nil {
@@ -313,7 +317,7 @@ func (c *Client) tokenCall(ctx context.Context, grant map[string]string) (domain
 	cl := call{op: "token", method: http.MethodPost, path: "/oauth2/access_token"}
 	failures := 0
 	for {
-		res, err := c.send(ctx, cl.method, c.base+cl.path, cl.path, payload, "")
+		res, err := c.send(ctx, cl.method, c.baseURL()+cl.path, cl.path, payload, "")
 		if err != nil {
 			return domain.Token{}, &APIError{Method: cl.method, Path: cl.path, Kind: domain.ErrTransient, Err: err}
 		}

@@ -454,3 +454,21 @@ func incomingStage(key, value string, p amocrm.Pipeline, s amocrm.Status) string
 	}
 	return domain.IncomingStage(key, value, pi, domain.Stage{ID: s.ID, Name: s.Name, Type: s.Type}).Error()
 }
+
+// checkRenamed tells the owner to update AMO_SUBDOMAIN when the sync has
+// followed the account to a renamed subdomain (the stored address wins
+// over .env until then).
+func checkRenamed(ctx context.Context, r *Report, db any, cfg config.Config) {
+	st, ok := db.(domain.Settings)
+	if !ok {
+		return
+	}
+	stored, found, err := st.Setting(ctx, amocrm.KeyBaseURL)
+	configured, cerr := amocrm.BaseURL(cfg.AmoSubdomain)
+	if err != nil || !found || stored == "" || cerr != nil || stored == configured {
+		return
+	}
+	r.add(Check{ID: "amo.subdomain", Title: "Адрес аккаунта amoCRM (AMO_SUBDOMAIN)", Mark: Warn,
+		Detail: fmt.Sprintf("поддомен аккаунта переименован: интеграция работает по новому адресу %s, а в .env указан %s", stored, configured),
+		Fix:    "Укажите в .env AMO_SUBDOMAIN=" + strings.TrimPrefix(stored, "https://") + "."})
+}

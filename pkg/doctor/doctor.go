@@ -104,6 +104,7 @@ func Run(ctx context.Context, opt Options) Report {
 				Fix: "Проверьте AMO_SUBDOMAIN: поддомен (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)."})
 		} else {
 			amoOK = checkAmoToken(ctx, &r, amo, db, now)
+			checkRenamed(ctx, &r, db, cfg)
 		}
 	}
 	if amoOK {

@@ -395,3 +395,16 @@ func TestRun_KaspiHTML403IsBlockedNotABadToken(t *testing.T) {
 		t.Fatalf("kaspi.token = %+v", c)
 	}
 }
+
+// After the sync followed a renamed subdomain, doctor asks the owner to
+// update AMO_SUBDOMAIN.
+func TestRun_RenamedSubdomainAsksToUpdateEnv(t *testing.T) {
+	in := newInstall(t)
+	db := in.openDB()
+	in.must(db.SetSetting(context.Background(), "amocrm_base_url", "https://newshop.amocrm.ru"))
+	r := in.run()
+	c, ok := r.Find("amo.subdomain")
+	if !ok || c.Mark != Warn || !strings.Contains(c.Fix, "AMO_SUBDOMAIN=newshop.amocrm.ru") {
+		t.Fatalf("amo.subdomain = %+v\n%s", c, text(r))
+	}
+}

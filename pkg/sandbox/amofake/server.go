@@ -42,6 +42,10 @@ type Options struct {
 	// methods (GET /api/v4/users) answer a JSON 403 "Не хватает прав для
 	// вызова данного метода", as amoCRM does.
 	NonAdmin bool
+	// Domain is the account's domain as GET
+	// /oauth2/account/current/subdomain reports it (Subdomain +
+	// ".amocrm.ru" when empty); a renamed account reports its new one.
+	Domain string
 	// Timezone is the account's time zone in datetime_settings
 	// ("Asia/Almaty" when empty).
 	Timezone string
@@ -224,6 +228,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.handleToken(w, r)
+		return
+	}
+	if r.URL.Path == "/oauth2/account/current/subdomain" {
+		s.currentSubdomain(w, r)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/v4/") {
