@@ -96,4 +96,3 @@ func TestRefresh_RenameOfAnotherAccountIsNotFollowed(t *testing.T) {
 }
 
 func containsLog(h *harness, s string) bool { return strings.Contains(h.logs.String(), s) }
-
