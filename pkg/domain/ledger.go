@@ -184,6 +184,10 @@ type Ledger interface {
 	// are left alone. AmoStatusID is
 	// the deal's current stage. It returns how many rows changed.
 	AdoptLeads(ctx context.Context, leads []AdoptedLead, now time.Time) (int, error)
+	// MissedBySweep returns tracked done rows created in [fromMs, toMs]
+	// that were not checked since checkedBefore (a sweep of that range
+	// should have returned them), oldest first, at most limit.
+	MissedBySweep(ctx context.Context, fromMs, toMs int64, checkedBefore time.Time, limit int) ([]Record, error)
 	// FirstOrderMs is when the ledger's history starts: the oldest order's
 	// creation time (epoch ms), else the oldest row's insertion time; ok is
 	// false when the ledger is empty.

@@ -81,3 +81,15 @@ func (s *DB) FirstOrderMs(ctx context.Context) (int64, bool, error) {
 	}
 	return first.UnixMilli(), true, nil
 }
+
+// MissedBySweep implements domain.Ledger.
+func (s *DB) MissedBySweep(ctx context.Context, fromMs, toMs int64, checkedBefore time.Time, limit int) ([]domain.Record, error) {
+	q := "SELECT " + recordCols + " FROM orders_map WHERE " + stepExpr + " = 'done' AND " + trackedExpr + " = 1" +
+		" AND creation_ms >= ? AND creation_ms <= ? AND (checked_at IS NULL OR checked_at < ?)" +
+		" ORDER BY creation_ms, order_code LIMIT ?"
+	recs, err := s.queryRecords(ctx, s.db, q, fromMs, toMs, dbTime(checkedBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: missed by sweep: %w", err)
+	}
+	return recs, nil
+}

@@ -50,6 +50,7 @@ func (r *run) reconcile(ctx context.Context) error {
 	if err := r.adoptCheck(ctx, from); err != nil {
 		return err
 	}
+	sweepComplete := true
 	for _, state := range domain.AllStates {
 		var buf []domain.Order
 		flush := func() error {
@@ -75,11 +76,24 @@ func (r *run) reconcile(ctx context.Context) error {
 				}
 				return fmt.Errorf("kaspi: list %s orders: %w", state, err)
 			}
+			sweepComplete = false
 			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "state", state, "err", err)
 		}
 	}
 	if err := r.adoptExisting(ctx); err != nil {
 		return err
+	}
+	if sweepComplete {
+		// A tracked order created inside the swept range that the sweep did
+		// not return (a return moved it where the listing misses it) is
+		// asked about by code in this run.
+		missed, err := r.ledger.MissedBySweep(ctx, from, to, now, r.cfg.RefreshLimit)
+		if err != nil {
+			return lerr("list orders the sweep missed", err)
+		}
+		if err := r.refreshRecords(ctx, missed, changes, swept); err != nil {
+			return err
+		}
 	}
 	if err := r.refreshStale(ctx, changes, swept); err != nil {
 		return err
@@ -240,15 +254,20 @@ func (r *run) refreshStale(ctx context.Context, changes map[string]*change, swep
 	if err != nil {
 		return lerr("list stale orders", err)
 	}
-	n := 0
+	return r.refreshRecords(ctx, recs, changes, swept)
+}
+
+// refreshRecords asks Kaspi by code about rows the sweep did not return,
+// within the per-run cap.
+func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes map[string]*change, swept map[string]bool) error {
 	for _, rec := range recs {
 		if swept[rec.Code] {
 			continue
 		}
-		if n >= r.cfg.RefreshLimit || r.expired() {
+		if r.refreshedByCode >= r.cfg.RefreshLimit || r.expired() {
 			break
 		}
-		n++
+		r.refreshedByCode++
 		o, err := r.kaspi.OrderByCode(ctx, rec.Code)
 		switch {
 		case err == nil:

@@ -79,3 +79,24 @@ func TestReconcile_CompletedOrderUntrackedAfterTheReturnWindow(t *testing.T) {
 		}
 	})
 }
+
+// A tracked order created inside the sweep's 14 days that the sweep did
+// not return is asked about by code in the same run, even when it was
+// checked recently (the hourly refresh would come too late).
+func TestReconcile_OrderMissedBySweepIsRefreshedByCode(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.StatusMap = map[string]int64{"COMPLETED": domain.StatusWon, "KASPI_DELIVERY_RETURN_REQUESTED": amofake.StatusConfirmed}
+		code := "700000921"
+		id := e.deal(code)
+		e.setStatus(code, domain.StateArchive, domain.StatusCompleted, "")
+		e.clock.Advance(10 * time.Minute)
+		e.reconcile()
+		e.clock.Advance(10 * time.Minute) // well inside the hourly refresh interval
+		e.setStatus(code, domain.StateArchive, domain.StatusKaspiDeliveryReturnRequested, "")
+		e.kf.Unlist(code)
+		s := e.reconcile()
+		if l := e.leadNow(id); l.StatusID != amofake.StatusConfirmed || s.Refreshed != 1 {
+			t.Fatalf("deal at %d after a return the sweep missed: %s", l.StatusID, s)
+		}
+	})
+}

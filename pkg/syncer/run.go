@@ -40,6 +40,7 @@ type run struct {
 	account         domain.AccountReader
 	settingsChecked bool
 	accountZone     *time.Location // the account's time zone, from the cached lists
+	refreshedByCode int            // reconcile: orders asked about by code this run (capped)
 }
 
 // maxTransient stops the processing of a run after this many temporary

@@ -72,3 +72,14 @@ func (s *Server) serveMerchantProduct(w http.ResponseWriter, id string) {
 		"attributes": map[string]any{"code": code, "name": "", "manufacturer": ""},
 	}, "included": []any{}})
 }
+
+// Unlist leaves an order out of creationDate listings while a lookup by
+// code still finds it: a sweep of its date range then misses it.
+func (s *Server) Unlist(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unlisted == nil {
+		s.unlisted = map[string]bool{}
+	}
+	s.unlisted[code] = true
+}

@@ -81,6 +81,9 @@ type Server struct {
 	// merchantCodes: master product id → the merchant's code that
 	// /masterproducts/{id}/merchantProduct serves (absent: data null).
 	merchantCodes map[string]string
+	// unlisted: codes left out of creationDate listings (still found by
+	// code), as a returned order can be.
+	unlisted map[string]bool
 }
 
 // order is a stored order plus what only the fake knows.
@@ -283,7 +286,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		if byCode && o.Code != code {
 			continue
 		}
-		if !byCode && (o.CreationMs < ge || o.CreationMs > le) {
+		if !byCode && (o.CreationMs < ge || o.CreationMs > le || s.unlisted[o.Code]) {
 			continue
 		}
 		if (state != "" && o.State != state) || (status != "" && o.Status != status) {
