@@ -2,8 +2,10 @@ package amocrm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -148,4 +150,47 @@ func (c *Client) CustomFields(ctx context.Context, entity string) ([]domain.Fiel
 		return nil
 	})
 	return out, err
+}
+
+// AccountLists implements domain.AccountReader: the account's time zone,
+// the pipelines with their stages and the users (three requests; more
+// pages when there are many).
+func (c *Client) AccountLists(ctx context.Context) (domain.AccountLists, error) {
+	var out domain.AccountLists
+	var acc struct {
+		Embedded struct {
+			DatetimeSettings struct {
+				Timezone string `json:"timezone"`
+			} `json:"datetime_settings"`
+		} `json:"_embedded"`
+	}
+	if _, err := c.do(ctx, call{op: "account", method: http.MethodGet, path: "/api/v4/account",
+		query: url.Values{"with": {"datetime_settings"}}, out: &acc}); err != nil {
+		return out, err
+	}
+	out.Timezone = acc.Embedded.DatetimeSettings.Timezone
+	pls, err := c.Pipelines(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range pls {
+		pi := domain.PipelineInfo{ID: p.ID, Name: p.Name, IsMain: p.IsMain}
+		for _, s := range p.Statuses {
+			pi.Stages = append(pi.Stages, domain.Stage{ID: s.ID, Name: s.Name, Type: s.Type})
+		}
+		out.Pipelines = append(out.Pipelines, pi)
+	}
+	users, err := c.Users(ctx)
+	if errors.Is(err, domain.ErrForbidden) {
+		// The list is admin-only: the responsible user is not checked.
+		out.UsersSkipped = "список пользователей amoCRM доступен только администратору; AMO_RESPONSIBLE_USER_ID не проверен"
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, u := range users {
+		out.Users = append(out.Users, domain.UserInfo{ID: u.ID, Name: u.Name})
+	}
+	return out, nil
 }

@@ -114,7 +114,8 @@ func NewLimiter(storageDir string, rps float64) *ratelimit.Limiter {
 // Client talks to one amoCRM account. It is safe for concurrent use.
 type Client struct {
 	cfg     Config
-	base    string
+	baseMu  sync.Mutex
+	base    string // guarded by baseMu: a renamed account moves it
 	hc      *http.Client
 	log     *slog.Logger
 	now     func() time.Time
@@ -206,9 +207,9 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			return 0, fmt.Errorf("amocrm: %s: encode: %w", cl.op, err)
 		}
 	}
-	target := c.base + cl.path
+	suffix := cl.path
 	if len(cl.query) > 0 {
-		target += "?" + cl.query.Encode()
+		suffix += "?" + cl.query.Encode()
 	}
 	// Only reads and PATCHes (which set absolute values) may be repeated
 	// after an unknown outcome; a POST creates, and amoCRM has no
@@ -224,7 +225,9 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 				return 0, fmt.Errorf("amocrm: %s: %w", cl.op, err)
 			}
 		}
-		res, err := c.send(ctx, cl.method, target, cl.path, payload, tok.AccessToken)
+		// The base is read after the token: a refresh may have found the
+		// account under a renamed subdomain.
+		res, err := c.send(ctx, cl.method, c.baseURL()+suffix, cl.path, payload, tok.AccessToken)
 		if err != nil {
 			apiErr := &APIError{Method: cl.method, Path: cl.path, Kind: domain.ErrTransient, Err: err}
 			if repeatable && failures < c.retries && ctx.Err() == nil && !errors.Is(err, ratelimit.ErrNoSlot) {
@@ -301,6 +304,9 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			apiErr := res.apiError(cl, kindFor(st))
 			if st == http.StatusPaymentRequired {
 				apiErr.Detail = msgUnpaid
+			}
+			if st == http.StatusForbidden {
+				apiErr.Detail = strings.TrimSuffix(fmt.Sprintf("%s %s %s: %s", msgForbidden, cl.method, cl.path, apiErr.Detail), ": ")
 			}
 			return 0, fmt.Errorf("amocrm: %s: %w", cl.op, apiErr)
 		}

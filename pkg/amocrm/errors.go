@@ -82,6 +82,8 @@ const (
 	msgNoToken = "нет токенов amoCRM: пройдите авторизацию"
 	msgUnpaid  = "аккаунт amoCRM не оплачен"
 	msgBanned  = "amoCRM заблокировал доступ (слишком много запросов); запросы приостановлены на 30 минут"
+	// msgForbidden is followed by the method and path.
+	msgForbidden = "у пользователя amoCRM, который авторизовал интеграцию, не хватает прав на"
 )
 
 // problem is amoCRM's application/problem+json body.
@@ -119,7 +121,7 @@ func validationError(entries []validationEntry, ids []string) *domain.Validation
 	for _, id := range ids {
 		known[id] = true
 	}
-	ve := &domain.ValidationError{Items: map[string][]string{}}
+	ve := &domain.ValidationError{Items: map[string][]string{}, Problems: map[string][]domain.FieldProblem{}}
 	for i, e := range entries {
 		id := rawString(e.RequestID)
 		if !known[id] {
@@ -138,6 +140,7 @@ func validationError(entries []validationEntry, ids []string) *domain.Validation
 				msg += " (" + fe.Code + ")"
 			}
 			ve.Items[id] = append(ve.Items[id], msg)
+			ve.Problems[id] = append(ve.Problems[id], domain.FieldProblem{Code: fe.Code, Path: fe.Path, Detail: fe.Detail})
 		}
 		if len(e.Errors) == 0 {
 			ve.Items[id] = append(ve.Items[id], "rejected")
@@ -173,8 +176,8 @@ func kindFor(status int) error {
 		return domain.ErrAuth
 	case status == 402:
 		return domain.ErrPaymentRequired
-	case status == 403:
-		return domain.ErrAuth
+	case status == 403: // a JSON 403; an HTML one is the ban, decided before
+		return domain.ErrForbidden
 	case status == 404:
 		return domain.ErrNotFound
 	case status == 429, status >= 500:

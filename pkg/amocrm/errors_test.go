@@ -31,6 +31,9 @@ func TestValidation400_KeyedByRequestID(t *testing.T) {
 	if !strings.Contains(ve.Items["bad-2"][0], "custom_fields_values.0") {
 		t.Errorf("message %q does not name the path", ve.Items["bad-2"][0])
 	}
+	if p := ve.Problems["bad-2"]; len(p) != 1 || p[0].Code != "NotSupportedChoice" || p[0].Path != "custom_fields_values.0.field_id" {
+		t.Errorf("problems %+v; want amoCRM's code and path", p)
+	}
 	var apiErr *amocrm.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.RequestID == "" {
 		t.Fatalf("APIError = %+v", apiErr)
@@ -274,9 +277,9 @@ func TestNotFound404(t *testing.T) {
 	}
 }
 
-func TestForbiddenJSON_IsAnAuthErrorNotABan(t *testing.T) {
+func TestForbiddenJSON_IsMissingRightsNotABanNorABadToken(t *testing.T) {
 	h := newHarness(t)
-	h.authorized()
+	_, tok := h.authorized()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusForbidden)
@@ -287,10 +290,34 @@ func TestForbiddenJSON_IsAnAuthErrorNotABan(t *testing.T) {
 	cfg.BaseURL = srv.URL
 	ctx := ctxT(t)
 	_, err := h.client(cfg).Account(ctx)
-	if !errors.Is(err, domain.ErrAuth) || errors.Is(err, domain.ErrBanned) {
+	if !errors.Is(err, domain.ErrForbidden) || errors.Is(err, domain.ErrAuth) || errors.Is(err, domain.ErrBanned) {
 		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(err.Error(), "не хватает прав на GET /api/v4/account") {
+		t.Errorf("err %q does not name the method", err)
 	}
 	if _, ok, _ := h.db.Setting(ctx, "amocrm_banned_until"); ok {
 		t.Fatal("a JSON 403 opened the ban breaker")
+	}
+	if !samePair(h.storedToken(), tok) {
+		t.Fatal("a JSON 403 touched the tokens")
+	}
+}
+
+// A non-admin user may not list users: the account lists skip the users
+// with a reason, the tokens stay and nothing is refreshed.
+func TestUsersForbiddenForANonAdmin(t *testing.T) {
+	h := newHarnessWith(t, "sqlite", amofake.Options{RPS: -1, NonAdmin: true})
+	c, tok := h.authorized()
+	ctx := ctxT(t)
+	if _, err := c.Users(ctx); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("Users err = %v; want ErrForbidden", err)
+	}
+	lists, err := c.AccountLists(ctx)
+	if err != nil || lists.UsersSkipped == "" || len(lists.Pipelines) == 0 {
+		t.Fatalf("AccountLists = %+v, %v", lists, err)
+	}
+	if g := h.fake.TokenGrants(); g != 0 || !samePair(h.storedToken(), tok) {
+		t.Fatalf("%d refreshes after a 403; tokens must be kept", g)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -173,3 +174,18 @@ func (h *harness) lastBody(path string) string {
 	}
 	return body
 }
+
+// bodiesTo lists the request bodies sent to path, in order.
+func (h *harness) bodiesTo(path string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, b := range h.bodies {
+		if b.path == path && b.body != "" {
+			out = append(out, b.body)
+		}
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

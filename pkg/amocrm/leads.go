@@ -20,6 +20,7 @@ type leadIn struct {
 	StatusID           int64          `json:"status_id"`
 	ResponsibleUserID  int64          `json:"responsible_user_id"`
 	IsDeleted          bool           `json:"is_deleted"`
+	CreatedAt          int64          `json:"created_at"`
 	CustomFieldsValues []fieldValueIn `json:"custom_fields_values"`
 	Embedded           struct {
 		Tags []struct {
@@ -35,7 +36,7 @@ type leadIn struct {
 func (in leadIn) domain() domain.Lead {
 	l := domain.Lead{ID: in.ID, Name: in.Name, Price: int64(math.Round(float64(in.Price))),
 		PipelineID: in.PipelineID, StatusID: in.StatusID, ResponsibleUserID: in.ResponsibleUserID,
-		IsDeleted: in.IsDeleted, Fields: fieldsIn(in.CustomFieldsValues)}
+		IsDeleted: in.IsDeleted, CreatedAt: in.CreatedAt, Fields: fieldsIn(in.CustomFieldsValues)}
 	for _, t := range in.Embedded.Tags {
 		l.Tags = append(l.Tags, t.Name)
 	}
@@ -102,6 +103,29 @@ func (c *Client) SearchLeads(ctx context.Context, query string) ([]domain.Lead, 
 		out = append(out, in.domain())
 	}
 	return out, nil
+}
+
+// LeadsCreatedPage implements domain.CRM: GET /api/v4/leads with
+// filter[created_at][from|to] or order[created_at]=desc, limit=250.
+func (c *Client) LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, filter bool, pageNo int) ([]domain.Lead, bool, error) {
+	pageNo = max(pageNo, 1)
+	q := url.Values{"limit": {strconv.Itoa(pageLimit)}, "page": {strconv.Itoa(pageNo)}}
+	if filter {
+		q.Set("filter[created_at][from]", itoa(fromSec))
+		q.Set("filter[created_at][to]", itoa(toSec))
+	} else {
+		q.Set("order[created_at]", "desc")
+	}
+	var pg page[leadsEmbedded]
+	st, err := c.do(ctx, call{op: "list leads", method: http.MethodGet, path: "/api/v4/leads", query: q, out: &pg})
+	if err != nil || st == http.StatusNoContent {
+		return nil, false, err
+	}
+	out := make([]domain.Lead, 0, len(pg.Embedded.Leads))
+	for _, in := range pg.Embedded.Leads {
+		out = append(out, in.domain())
+	}
+	return out, pg.Links.Next != nil, nil
 }
 
 // GetLeads reads leads by id (filter[id][], MaxBatch ids per request,

@@ -28,9 +28,9 @@ import (
 // fresh tokens into .env.
 //
 // Refresh tokens are single-use. A refresh runs under a file lock in
-// storage/ and the token row lock, re-reads the row inside (another process
-// may have rotated it already: then its pair is used), and saves the new
-// pair in the same transaction, before it is used.
+// storage/ and the database's named lock, re-reads the row inside (another
+// process may have rotated it already: then its pair is used), keeps the
+// new pair in memory at once and persists it on its own (tokensave.go).
 
 func authErr(msg string) error { return &tokenError{msg: msg} }
 
@@ -120,6 +120,14 @@ func (c *Client) accessToken(ctx context.Context) (domain.Token, error) {
 }
 
 func (c *Client) loadLocked(ctx context.Context) error {
+	c.loadStoredBase(ctx)
+	if rec, err := c.loadRecovery(ctx); rec != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		c.setToken(*rec)
+		return nil
+	}
 	t, err := c.cfg.Tokens.Token(ctx, service)
 	if err == nil {
 		c.setToken(t)
@@ -163,68 +171,80 @@ func (c *Client) onUnauthorized(ctx context.Context, used domain.Token) error {
 	return c.rotateLocked(ctx, used, true)
 }
 
-// rotateLocked replaces stale under the file and row locks: with a pair
-// another process stored meanwhile, with a refreshed pair, or (when amoCRM
-// rejects the stored pair) with a new .env pair. rejected says that amoCRM
-// answered 401 to stale's access token. c.tokMu is held.
+// rotateLocked replaces stale under the cross-process refresh locks: with
+// a pair another process stored meanwhile (or left in the recovery file),
+// with a refreshed pair, or (when amoCRM rejects the stored pair) with a
+// new .env pair. rejected says that amoCRM answered 401 to stale's access
+// token. c.tokMu is held. No database transaction is open during the
+// refresh call: the new pair is kept in memory as soon as it arrives and
+// then persisted on its own (persistToken).
 func (c *Client) rotateLocked(ctx context.Context, stale domain.Token, rejected bool) error {
-	// Read before the row lock: on SQLite the store may have a single
-	// connection, busy with the locking transaction.
 	candidate := c.envCandidate(ctx)
 
-	unlock, err := c.lockFile(ctx)
+	unlock, err := c.lockRefresh(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 
-	var next domain.Token
-	fromEnv := false
-	err = c.cfg.Tokens.UpdateToken(ctx, service, func(cur domain.Token, found bool) (*domain.Token, error) {
-		fromEnv = false
-		if found && !samePair(cur, stale) {
-			next = cur // rotated by another process (or re-authorised): use it, spend nothing
-			return nil, nil
-		}
-		if !found {
-			if candidate != nil {
-				next, fromEnv = *candidate, true
-				return candidate, nil
-			}
-			return nil, authErr(msgNoToken)
-		}
-		var rejectErr error
-		if cur.RefreshToken == "" {
-			if !rejected {
-				next = cur // a long-lived token is used as it is
-				return nil, nil
-			}
-			rejectErr = authErr(msgReauth)
-		} else {
-			nt, err := c.refresh(ctx, cur.RefreshToken)
-			if err == nil {
-				next = nt
-				return &nt, nil
-			}
-			if !errors.Is(err, domain.ErrAuth) {
-				return nil, err
-			}
-			rejectErr = err
-		}
-		if candidate != nil && !samePair(*candidate, cur) {
-			next, fromEnv = *candidate, true
-			return candidate, nil
-		}
-		return nil, rejectErr
-	})
-	if err != nil {
-		return err
+	rec := c.importRecovery(ctx)
+	row, err := c.cfg.Tokens.Token(ctx, service)
+	found := err == nil
+	if err != nil && !errors.Is(err, domain.ErrNotFound) && rec == nil {
+		return fmt.Errorf("read tokens: %w", err)
 	}
-	if fromEnv {
-		c.markEnvImported(ctx)
-		c.log.WarnContext(ctx, "amocrm: the stored tokens were rejected; using the new pair from .env")
+	cur := row
+	if rec != nil {
+		cur, found = *rec, true
 	}
-	c.setToken(next)
+	if found && !samePair(cur, stale) {
+		c.setToken(cur) // rotated by another process (or re-authorised): use it, spend nothing
+		return nil
+	}
+	if !found {
+		if candidate != nil {
+			return c.useEnvPair(ctx, *candidate)
+		}
+		return authErr(msgNoToken)
+	}
+	var rejectErr error
+	if cur.RefreshToken == "" {
+		if !rejected {
+			c.setToken(cur) // a long-lived token is used as it is
+			return nil
+		}
+		rejectErr = authErr(msgReauth)
+	} else {
+		nt, err := c.refresh(ctx, cur.RefreshToken)
+		if err != nil && renamedErr(err) && c.followRename(ctx, cur) {
+			nt, err = c.refresh(ctx, cur.RefreshToken) // once, on the new address
+		}
+		if err == nil {
+			c.setToken(nt) // the only copy until persisted
+			if err := c.persistToken(ctx, row, nt); err != nil {
+				c.log.ErrorContext(ctx, "amocrm: refreshed tokens not persisted", "error", err)
+			}
+			return nil
+		}
+		if !errors.Is(err, domain.ErrAuth) {
+			return err
+		}
+		rejectErr = err
+	}
+	if candidate != nil && !samePair(*candidate, cur) {
+		return c.useEnvPair(ctx, *candidate)
+	}
+	return rejectErr
+}
+
+// useEnvPair stores and uses the .env pair in place of row.
+func (c *Client) useEnvPair(ctx context.Context, env domain.Token) error {
+	if err := c.cfg.Tokens.SaveToken(ctx, service, env); err != nil {
+		return fmt.Errorf("import tokens from .env: %w", err)
+	}
+	c.markEnvImported(ctx)
+	c.log.WarnContext(ctx, "amocrm: the stored tokens were rejected or absent; using the pair from .env")
+	c.setToken(env)
 	return nil
 }
 
@@ -311,7 +331,7 @@ func (c *Client) tokenCall(ctx context.Context, grant map[string]string) (domain
 	cl := call{op: "token", method: http.MethodPost, path: "/oauth2/access_token"}
 	failures := 0
 	for {
-		res, err := c.send(ctx, cl.method, c.base+cl.path, cl.path, payload, "")
+		res, err := c.send(ctx, cl.method, c.baseURL()+cl.path, cl.path, payload, "")
 		if err != nil {
 			return domain.Token{}, &APIError{Method: cl.method, Path: cl.path, Kind: domain.ErrTransient, Err: err}
 		}

@@ -112,7 +112,10 @@ type Config struct {
 	AmoContactIndexMax int
 	RunTimeBudget      time.Duration
 	KaspiLookback      time.Duration
-	KaspiImportStates  []string
+	// KaspiReturnWindow: how long a completed order is watched for a
+	// return (KASPI_RETURN_WINDOW_DAYS, 0 = not watched).
+	KaspiReturnWindow time.Duration
+	KaspiImportStates []string
 	// AmoStatusMap maps a Kaspi state or status to an amoCRM status id.
 	AmoStatusMap map[string]int64
 	// KaspiAutoAccept: accept in Kaspi every new order once its deal exists.
@@ -136,6 +139,7 @@ const (
 	DefaultAmoContactIndexMax    = 25000
 	DefaultRunTimeBudgetSeconds  = 50
 	DefaultKaspiLookbackMinutes  = 180
+	DefaultKaspiReturnWindowDays = 30
 	DefaultLogRetentionDays      = 30
 	DefaultSnapshotRetentionDays = 90
 	DefaultProcessingTimeoutSecs = 300
@@ -229,6 +233,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.AmoContactIndexMax = r.intRange("AMO_CONTACT_INDEX_MAX", DefaultAmoContactIndexMax, 0, 10_000_000, "контактов (0 — без индекса телефонов, поиск по каждому номеру)")
 	c.RunTimeBudget = time.Duration(r.intRange("RUN_TIME_BUDGET_SECONDS", DefaultRunTimeBudgetSeconds, 1, 3600, "секунды на один запуск")) * time.Second
 	c.KaspiLookback = time.Duration(r.intRange("KASPI_LOOKBACK_MINUTES", DefaultKaspiLookbackMinutes, 0, 14*24*60, "минуты (не больше 14 дней)")) * time.Minute
+	c.KaspiReturnWindow = time.Duration(r.intRange("KASPI_RETURN_WINDOW_DAYS", DefaultKaspiReturnWindowDays, 0, 365, "дни (от 0 до 365)")) * 24 * time.Hour
 	c.KaspiImportStates = r.states("KASPI_IMPORT_STATES")
 	c.AmoStatusMap = r.statusMap("AMO_STATUS_MAP")
 

@@ -38,6 +38,10 @@ func amoErrorFix(err error) (detail, fix string) {
 		return "amoCRM не принимает токен (" + short(err) + ")",
 			"Авторизуйте интеграцию заново: откройте cgi-bin/oauth_callback.cgi?start=1&token=CRON_SECRET.\n" +
 				"Проверьте, что AMO_CLIENT_ID, AMO_CLIENT_SECRET и AMO_REDIRECT_URI совпадают с настройками интеграции в amoCRM."
+	case errors.Is(err, domain.ErrForbidden):
+		return "не хватает прав: " + short(err),
+			"Токены в порядке. Авторизуйте интеграцию заново от имени администратора аккаунта amoCRM " +
+				"или дайте пользователю, который её авторизовал, права администратора (или нужное право в «Настройки → Пользователи»)."
 	case errors.Is(err, domain.ErrBanned):
 		return "amoCRM заблокировал доступ (403) из-за превышения лимита запросов",
 			"Интеграция сама делает паузу 30 минут. Отключите другие копии интеграции (в том числе старые задания cron PHP-версии).\n" +
@@ -148,6 +152,12 @@ func checkPipeline(ctx context.Context, r *Report, amo Amo, cfg config.Config) (
 		return target, true
 	}
 	for _, s := range target.Statuses {
+		if s.ID == cfg.AmoStatusID && s.Type == domain.StageIncoming {
+			c.Mark, c.Detail = Fail, incomingStage("AMO_STATUS_ID", fmt.Sprint(s.ID), *target, s)
+			c.Fix = incomingFix
+			r.add(c)
+			return target, true
+		}
 		if s.ID == cfg.AmoStatusID {
 			c.Mark, c.Detail = OK, fmt.Sprintf("воронка «%s», этап «%s»", target.Name, s.Name)
 			r.add(c)
@@ -195,6 +205,13 @@ func checkUser(ctx context.Context, r *Report, amo Amo, cfg config.Config) {
 		return
 	}
 	users, err := amo.Users(ctx)
+	if errors.Is(err, domain.ErrForbidden) {
+		c.Mark = Skip
+		c.Detail = "проверка пропущена: список пользователей amoCRM доступен только администратору, а интеграцию авторизовал не администратор"
+		c.Fix = "Синхронизация работает и без этой проверки. Чтобы проверить AMO_RESPONSIBLE_USER_ID, авторизуйте интеграцию от имени администратора."
+		r.add(c)
+		return
+	}
 	if err != nil {
 		c.Mark = Fail
 		c.Detail, c.Fix = amoErrorFix(err)
@@ -393,6 +410,21 @@ func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline 
 	for _, s := range pipeline.Statuses {
 		known[s.ID] = true
 	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, s := range pipeline.Statuses {
+			if s.ID == m[k] && s.Type == domain.StageIncoming {
+				c.Mark, c.Detail = Fail, incomingStage("AMO_STATUS_MAP", fmt.Sprintf("%s:%d", k, s.ID), *pipeline, s)
+				c.Fix = incomingFix
+				r.add(c)
+				return
+			}
+		}
+	}
 	var bad []string
 	for k, v := range m {
 		if !known[v] {
@@ -409,4 +441,34 @@ func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline 
 	}
 	c.Mark, c.Detail = OK, fmt.Sprintf("%d правил, все этапы есть в воронке «%s»", len(m), pipeline.Name)
 	r.add(c)
+}
+
+const incomingFix = "Укажите один из перечисленных этапов: в «Неразобранное» сделки попадают только как входящие заявки, не через API."
+
+// incomingStage is the owner's line for key=value naming the incoming
+// stage, the same the sync stops with.
+func incomingStage(key, value string, p amocrm.Pipeline, s amocrm.Status) string {
+	pi := domain.PipelineInfo{ID: p.ID, Name: p.Name}
+	for _, st := range p.Statuses {
+		pi.Stages = append(pi.Stages, domain.Stage{ID: st.ID, Name: st.Name, Type: st.Type})
+	}
+	return domain.IncomingStage(key, value, pi, domain.Stage{ID: s.ID, Name: s.Name, Type: s.Type}).Error()
+}
+
+// checkRenamed tells the owner to update AMO_SUBDOMAIN when the sync has
+// followed the account to a renamed subdomain (the stored address wins
+// over .env until then).
+func checkRenamed(ctx context.Context, r *Report, db any, cfg config.Config) {
+	st, ok := db.(domain.Settings)
+	if !ok {
+		return
+	}
+	stored, found, err := st.Setting(ctx, amocrm.KeyBaseURL)
+	configured, cerr := amocrm.BaseURL(cfg.AmoSubdomain)
+	if err != nil || !found || stored == "" || cerr != nil || stored == configured {
+		return
+	}
+	r.add(Check{ID: "amo.subdomain", Title: "Адрес аккаунта amoCRM (AMO_SUBDOMAIN)", Mark: Warn,
+		Detail: fmt.Sprintf("поддомен аккаунта переименован: интеграция работает по новому адресу %s, а в .env указан %s", stored, configured),
+		Fix:    "Укажите в .env AMO_SUBDOMAIN=" + strings.TrimPrefix(stored, "https://") + "."})
 }

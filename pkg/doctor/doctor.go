@@ -11,6 +11,7 @@ import (
 
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
+	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/status"
 )
 
@@ -121,6 +122,7 @@ func Run(ctx context.Context, opt Options) Report {
 				Fix: "Проверьте AMO_SUBDOMAIN: поддомен (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)."})
 		} else {
 			amoOK = checkAmoToken(ctx, &r, amo, db, now)
+			checkRenamed(ctx, &r, db, cfg)
 		}
 	}
 	if amoOK {
@@ -246,6 +248,9 @@ func checkKaspi(ctx context.Context, r *Report, conn Connector, cfg config.Confi
 	switch {
 	case err == nil || errors.Is(err, domain.ErrNotFound):
 		c.Mark, c.Detail = OK, "Kaspi принимает токен ("+cfg.KaspiAPIBase+")"
+	case kaspi.IsBlocked(err):
+		c.Mark, c.Detail = Fail, "Kaspi отказывает в доступе с этого сервера (HTML-страница 403: блокировка IP или защитный фильтр); токен не проверен"
+		c.Fix = "Токен менять не нужно. Узнайте у хостинга, не заблокирован ли исходящий IP сервера для kaspi.kz, или попробуйте позже; при повторении напишите в поддержку Kaspi с IP сервера."
 	case errors.Is(err, domain.ErrAuth):
 		c.Mark, c.Detail = Fail, "Kaspi не принимает токен"
 		c.Fix = "Сформируйте токен заново в кабинете продавца Kaspi (Настройки → Токен API) и вставьте его в KASPI_API_TOKEN целиком."

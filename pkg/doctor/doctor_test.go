@@ -268,6 +268,11 @@ func TestRun_CatchesEachMisconfiguration(t *testing.T) {
 			[]string{"amo.pipeline"}, "воронки 1 нет"},
 		{"status of another pipeline", func(in *install) { in.set("AMO_STATUS_ID", fmt.Sprint(amofake.OtherStatusFirst)) },
 			[]string{"amo.pipeline"}, "другой воронке"},
+		{"status in the incoming stage", func(in *install) { in.set("AMO_STATUS_ID", fmt.Sprint(amofake.StatusUnsorted)) },
+			[]string{"amo.pipeline"}, "AMO_STATUS_ID=61234560: это этап «Неразобранное» воронки «Kaspi»"},
+		{"status map to the incoming stage", func(in *install) {
+			in.set("AMO_STATUS_MAP", fmt.Sprintf("ACCEPTED_BY_MERCHANT:%d", amofake.StatusUnsorted))
+		}, []string{"amo.status_map"}, "AMO_STATUS_MAP=ACCEPTED_BY_MERCHANT:61234560"},
 		{"unknown status", func(in *install) { in.set("AMO_STATUS_ID", "5") },
 			[]string{"amo.pipeline"}, "нет этапа 5"},
 		{"unknown responsible user", func(in *install) { in.set("AMO_RESPONSIBLE_USER_ID", "42") },
@@ -444,5 +449,55 @@ func TestRun_FilesOfAnotherUserExplainGroupAccess(t *testing.T) {
 	expectFail(t, r)
 	if d := text(r); !strings.Contains(d, "storage/kaspi_amocrm.sqlite") || !strings.Contains(d, "suEXEC") || !strings.Contains(d, "группе") {
 		t.Fatalf("report:\n%s", d)
+	}
+}
+
+// A non-admin authorised the integration: /users answers a JSON 403. The
+// responsible-user check is skipped with the reason, nothing fails, and
+// the token check does not ask for a new authorisation.
+func TestRun_NonAdminSkipsTheUserCheckWithAReason(t *testing.T) {
+	in := newInstall(t)
+	in.set("AMO_RESPONSIBLE_USER_ID", fmt.Sprint(amofake.UserID))
+	in.amo.SetNonAdmin(true)
+	r := in.run()
+	expectFail(t, r)
+	c, ok := r.Find("amo.user")
+	if !ok || c.Mark != Skip || !strings.Contains(c.Detail, "только администратору") {
+		t.Fatalf("amo.user = %+v\n%s", c, text(r))
+	}
+	if tok, _ := r.Find("amo.token"); tok.Mark != OK {
+		t.Fatalf("amo.token = %+v", tok)
+	}
+}
+
+func TestAmoErrorFix_ForbiddenExplainsRightsNotTokens(t *testing.T) {
+	detail, fix := amoErrorFix(fmt.Errorf("amocrm: users: %w", domain.ErrForbidden))
+	if !strings.Contains(detail, "не хватает прав") || !strings.Contains(fix, "администратора") || strings.Contains(fix, "oauth_callback") {
+		t.Fatalf("detail %q fix %q", detail, fix)
+	}
+}
+
+// Kaspi's HTML 403 (a firewall or an IP block) is reported as blocked,
+// never as a bad token.
+func TestRun_KaspiHTML403IsBlockedNotABadToken(t *testing.T) {
+	in := newInstall(t)
+	in.kaspi.Fail(kaspifake.EndpointAny, kaspifake.Fault{Status: http.StatusForbidden, HTML: true}, 100)
+	r := in.run()
+	c, _ := r.Find("kaspi.token")
+	if c.Mark != Fail || !strings.Contains(c.Detail, "отказывает в доступе с этого сервера") || strings.Contains(c.Detail, "не принимает токен") {
+		t.Fatalf("kaspi.token = %+v", c)
+	}
+}
+
+// After the sync followed a renamed subdomain, doctor asks the owner to
+// update AMO_SUBDOMAIN.
+func TestRun_RenamedSubdomainAsksToUpdateEnv(t *testing.T) {
+	in := newInstall(t)
+	db := in.openDB()
+	in.must(db.SetSetting(context.Background(), "amocrm_base_url", "https://newshop.amocrm.ru"))
+	r := in.run()
+	c, ok := r.Find("amo.subdomain")
+	if !ok || c.Mark != Warn || !strings.Contains(c.Fix, "AMO_SUBDOMAIN=newshop.amocrm.ru") {
+		t.Fatalf("amo.subdomain = %+v\n%s", c, text(r))
 	}
 }

@@ -62,6 +62,7 @@ type Lead struct {
 	Fields            []FieldValue
 	ContactID         int64 // main contact; 0 = none
 	IsDeleted         bool
+	CreatedAt         int64 // unix seconds, as read back (never sent)
 }
 
 // LeadUpdate is one item of a batched PATCH /api/v4/leads. StatusID is sent
@@ -122,6 +123,13 @@ type CRM interface {
 	// GetLeads returns the leads with these ids that still exist; a deleted
 	// or unknown id is simply absent from the result.
 	GetLeads(ctx context.Context, ids []int64) ([]Lead, error)
+	// LeadsCreatedPage reads one page (1-based, up to 250 leads of every
+	// pipeline, fields included) of the account's leads: with filter, those
+	// created in [fromSec, toSec] (filter[created_at]; an account outside
+	// the filters alpha ignores it and returns everything, so callers
+	// post-filter); without, every lead newest first
+	// (order[created_at]=desc). more says whether a next page exists.
+	LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, filter bool, page int) (leads []Lead, more bool, err error)
 	// CreateLeads creates leads and returns them with ID set, matched by RequestID.
 	CreateLeads(ctx context.Context, leads []Lead) ([]Lead, error)
 	// UpdateLeads applies a batch of status/price changes.

@@ -18,6 +18,12 @@ var (
 	// ErrBanned: amoCRM answered 403 with HTML (the account or IP is
 	// blocked) or the circuit breaker is open. Stop the whole run.
 	ErrBanned = errors.New("api access blocked")
+	// ErrForbidden: amoCRM answered a JSON 403 ("Не хватает прав для
+	// вызова данного метода"): the user who authorised the integration
+	// lacks a right (GET /api/v4/users is admin-only). The tokens are
+	// fine and kept; the owner must grant the right or authorise as an
+	// administrator.
+	ErrForbidden = errors.New("no rights for this method")
 	// ErrTransient: 429, 5xx, a timeout or a dropped connection. For a GET
 	// it is safe to retry later; for a create it means the outcome is
 	// unknown (the entity may exist).
@@ -32,6 +38,16 @@ var (
 // that are not listed were not at fault (but may not have been created).
 type ValidationError struct {
 	Items map[string][]string
+	// Problems are the same entries as amoCRM sent them (code and path),
+	// keyed like Items, for decisions that must not read message text.
+	Problems map[string][]FieldProblem
+}
+
+// FieldProblem is one entry of amoCRM's validation-errors: Code such as
+// NotSupportedChoice, Path inside the item such as "status_id" or
+// "_embedded.contacts.0.id".
+type FieldProblem struct {
+	Code, Path, Detail string
 }
 
 func (e *ValidationError) Error() string {

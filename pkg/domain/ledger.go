@@ -53,6 +53,16 @@ type Record struct {
 	CheckedAt   time.Time // when Kaspi was last asked about this order (zero: never)
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// CompletedAt is when the sync first recorded the order COMPLETED
+	// (zero: not yet); returns are watched for a window from then.
+	CompletedAt time.Time
+}
+
+// AdoptedLead is a deal found in amoCRM for an order code.
+type AdoptedLead struct {
+	Code        string
+	LeadID      int64
+	AmoStatusID int64
 }
 
 // Token is an OAuth token pair. ExpiresAt is unix seconds; a long-lived
@@ -162,6 +172,7 @@ type Ledger interface {
 	// SetSynced records what reconcile brought into amoCRM: the Kaspi
 	// state/status now reflected, the amoCRM status we set (0 keeps the
 	// old value), whether the row is still tracked, and CheckedAt=now.
+	// The first COMPLETED recorded sets CompletedAt=now.
 	SetSynced(ctx context.Context, code, state, status string, amoStatusID int64, tracked bool, now time.Time) error
 	// DropSnapshots removes the personal data snapshot (and phone) from
 	// rows done before olderThan (by UpdatedAt); codes and ids stay.
@@ -178,6 +189,24 @@ type Ledger interface {
 	ElementIDs(ctx context.Context, catalogID int64, skus []string) (map[string]int64, error)
 	PutElement(ctx context.Context, catalogID int64, sku string, elementID int64) error
 	ForgetElement(ctx context.Context, catalogID, elementID int64) error
+
+	// AdoptLeads records deals that already exist in amoCRM (found before
+	// anything is created, on a new or lost database): a code absent from
+	// the ledger is inserted as a finished, tracked deal without snapshot;
+	// a row at step new takes it at step done with its errors cleared; a
+	// done row holding a higher lead id takes the lower one; other rows
+	// (on their way, looked up by code when a create may have happened)
+	// are left alone. AmoStatusID is
+	// the deal's current stage. It returns how many rows changed.
+	AdoptLeads(ctx context.Context, leads []AdoptedLead, now time.Time) (int, error)
+	// MissedBySweep returns tracked done rows created in [fromMs, toMs]
+	// that were not checked since checkedBefore (a sweep of that range
+	// should have returned them), oldest first, at most limit.
+	MissedBySweep(ctx context.Context, fromMs, toMs int64, checkedBefore time.Time, limit int) ([]Record, error)
+	// FirstOrderMs is when the ledger's history starts: the oldest order's
+	// creation time (epoch ms), else the oldest row's insertion time; ok is
+	// false when the ledger is empty.
+	FirstOrderMs(ctx context.Context) (ms int64, ok bool, err error)
 
 	// ActiveStatusMappings returns kaspi value → amoCRM status id from the
 	// active status_mapping rows of a pipeline.

@@ -108,4 +108,7 @@ type Line struct {
 	BasePrice   float64 `json:"basePrice"`
 	TotalPrice  float64 `json:"totalPrice"`
 	UnitType    string  `json:"unitType,omitempty"`
+	// ProductID is the Kaspi master product of the line (opaque). Its
+	// code is Kaspi's, never the shop's SKU.
+	ProductID string `json:"productId,omitempty"`
 }

@@ -212,6 +212,10 @@ func classify(op string, status int, body []byte) *APIError {
 		e.Title = title
 	}
 	switch {
+	case status == http.StatusForbidden && !isJSON:
+		// An HTML 403 comes from a firewall or an IP block in front of
+		// the API, not from the API judging the token.
+		e.Kind, e.Blocked = domain.ErrTransient, true
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Kind = domain.ErrAuth
 	case status == http.StatusTooManyRequests || status >= 500:

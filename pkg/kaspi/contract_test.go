@@ -458,6 +458,20 @@ func TestErrors_AuthNotRetried(t *testing.T) {
 	}
 }
 
+// An HTML 403 (a firewall or an IP block in front of the API) is not a
+// verdict on the token: it is reported as blocked, a temporary failure.
+func TestErrors_HTML403IsBlockedNotABadToken(t *testing.T) {
+	e := newEnv(t)
+	e.fake.Fail(kaspifake.EndpointList, kaspifake.Fault{Status: http.StatusForbidden, HTML: true}, 10)
+	_, err := list(e.client, domain.StateNew, start.Add(-time.Hour), start)
+	if errors.Is(err, domain.ErrAuth) || !errors.Is(err, domain.ErrTransient) || !kaspi.IsBlocked(err) {
+		t.Fatalf("got %v; want a blocked, temporary failure", err)
+	}
+	if !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("error %q does not say blocked", err)
+	}
+}
+
 // A 400 is a bad request carrying errors[0].title, never retried.
 func TestErrors_BadRequestWithTitleNotRetried(t *testing.T) {
 	e := newEnv(t)
@@ -693,5 +707,44 @@ func TestListOrders_EmptyStateListsAll(t *testing.T) {
 		if r.Query.Has("filter[orders][state]") {
 			t.Errorf("state filter sent: %s", r.Path)
 		}
+	}
+}
+
+// Lines without offer: the merchant's code comes from /entries when only
+// the listing lacked it, else from the master product's merchantProduct;
+// when both are empty the line stays without SKU. The master product's
+// own code (Kaspi's) is never used.
+func TestLinesWithoutOffer_FallBackToTheMerchantsCode(t *testing.T) {
+	e := newEnv(t)
+	e.fake.AddOrder(order("300000001", start.Add(-time.Hour), domain.StateNew,
+		domain.Line{SKU: "A-1", Name: "Товар А", Quantity: 1, BasePrice: 100},
+		domain.Line{SKU: "B-2", Name: "Товар Б", Quantity: 1, BasePrice: 200},
+		domain.Line{SKU: "C-3", Name: "Товар В", Quantity: 2, BasePrice: 300}))
+	e.fake.DropOffer("300000001", 0, false) // listing only: /entries has it
+	e.fake.DropOffer("300000001", 1, true)  // nowhere; merchantProduct knows it
+	e.fake.SetMerchantProduct("B-2", "B-2-MERCH")
+	e.fake.DropOffer("300000001", 2, true) // nowhere, merchantProduct empty
+	got, err := list(e.client, domain.StateNew, start.Add(-2*time.Hour), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := got["300000001"].Lines
+	if len(lines) != 3 || lines[0].SKU != "A-1" || lines[0].Name != "Товар А" || lines[1].SKU != "B-2-MERCH" || lines[2].SKU != "" {
+		t.Fatalf("lines %+v", lines)
+	}
+	if lines[2].ProductID == "" {
+		t.Fatal("the master product is not kept for the line")
+	}
+	var entries, merchant int
+	for _, r := range e.fake.Requests() {
+		switch r.Endpoint {
+		case kaspifake.EndpointEntries:
+			entries++
+		case kaspifake.EndpointMerchantProduct:
+			merchant++
+		}
+	}
+	if entries != 1 || merchant != 2 {
+		t.Fatalf("%d entries and %d merchantProduct requests; want 1 and 2", entries, merchant)
 	}
 }

@@ -82,6 +82,11 @@ type resource struct {
 		Entries struct {
 			Data json.RawMessage `json:"data"`
 		} `json:"entries"`
+		Product struct {
+			Data *struct {
+				ID str `json:"id"`
+			} `json:"data"`
+		} `json:"product"`
 	} `json:"relationships"`
 }
 
@@ -313,6 +318,9 @@ func decodeLine(r resource) domain.Line {
 	}
 	if a.Offer != nil {
 		l.SKU, l.Name = string(a.Offer.Code), string(a.Offer.Name)
+	}
+	if p := r.Relationships.Product.Data; p != nil {
+		l.ProductID = string(p.ID)
 	}
 	return l
 }

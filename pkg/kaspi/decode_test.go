@@ -61,8 +61,8 @@ func TestDecodeEntries_DocumentedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []domain.Line{
-		{EntryID: "NjExOTg3NjU0IyMw", EntryNumber: 0, SKU: "TEF-PAN-28", Name: "Сковорода Tefal Unlimited 28 см", Quantity: 1, BasePrice: 24990, TotalPrice: 24990, UnitType: "PIECES"},
-		{EntryID: "NjExOTg3NjU0IyMx", EntryNumber: 1, SKU: "TEF-LID-28", Name: "Крышка стеклянная Tefal 28 см", Quantity: 2, BasePrice: 3500, TotalPrice: 7000, UnitType: "PIECES"},
+		{EntryID: "NjExOTg3NjU0IyMw", EntryNumber: 0, SKU: "TEF-PAN-28", Name: "Сковорода Tefal Unlimited 28 см", Quantity: 1, BasePrice: 24990, TotalPrice: 24990, UnitType: "PIECES", ProductID: "MTA1NTUxMjM0"},
+		{EntryID: "NjExOTg3NjU0IyMx", EntryNumber: 1, SKU: "TEF-LID-28", Name: "Крышка стеклянная Tefal 28 см", Quantity: 2, BasePrice: 3500, TotalPrice: 7000, UnitType: "PIECES", ProductID: "MTA2NjYyMzQ1"},
 	}
 	if len(lines) != 2 || lines[0] != want[0] || lines[1] != want[1] {
 		t.Fatalf("got %+v", lines)

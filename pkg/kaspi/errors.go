@@ -21,12 +21,25 @@ type APIError struct {
 	Body   string // first bytes of a body that was not the expected JSON
 	Kind   error  // one of the domain error kinds
 	Err    error  // transport or decoding cause, if any
+	// Blocked: an HTML 403 (a firewall or an IP block), not a verdict on
+	// the token; Kind is ErrTransient.
+	Blocked bool
+}
+
+// IsBlocked reports whether err is Kaspi's HTML 403: this server is
+// blocked or filtered on the way to the API.
+func IsBlocked(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Blocked
 }
 
 func (e *APIError) Error() string {
 	msg := "kaspi: " + e.Op
 	if e.Status != 0 {
 		msg += fmt.Sprintf(": HTTP %d", e.Status)
+	}
+	if e.Blocked {
+		msg += ": access blocked on the way to the API (a firewall or an IP block), not a token verdict"
 	}
 	if e.Title != "" {
 		msg += ": " + e.Title

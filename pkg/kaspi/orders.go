@@ -160,6 +160,11 @@ func (c *Client) listPages(ctx context.Context, what string, q url.Values, fn fu
 					return fmt.Errorf("kaspi: %s: lines of order %s: %w", what, o.Code, err)
 				}
 				o.Lines, o.LinesLoaded = lines, true
+			} else if err := c.fillSKUs(ctx, &o, true); err != nil {
+				return fmt.Errorf("kaspi: %s: lines of order %s: %w", what, o.Code, err)
+			}
+			if err := c.fillSKUs(ctx, &o, false); err != nil {
+				return fmt.Errorf("kaspi: %s: lines of order %s: %w", what, o.Code, err)
 			}
 			if err := fn(o); err != nil {
 				return err

@@ -34,7 +34,7 @@ const (
 const recordCols = "order_code, kaspi_order_id, " + stateExpr + ", COALESCE(order_status, ''), creation_ms, " +
 	"COALESCE(total_price, 0), lead_id, " + stepExpr + ", snapshot, COALESCE(phone, ''), contact_id, attempts, " +
 	"next_attempt_at, COALESCE(last_error, ''), quarantined, amo_status_id, " + trackedExpr + ", checked_at, " +
-	"created_at, COALESCE(updated_at, created_at)"
+	"created_at, COALESCE(updated_at, created_at), completed_at"
 
 // inBatch bounds IN (...) lists.
 const inBatch = 500
@@ -48,7 +48,8 @@ func scanRecord(sc rowScanner) (domain.Record, error) {
 	var quarantined, tracked int64
 	err := sc.Scan(&r.Code, &r.KaspiID, &r.State, &r.Status, &r.CreationMs, &r.TotalPrice, &r.LeadID, &step,
 		&snapshot, &r.Phone, &r.ContactID, &r.Attempts, scanTime{&r.NextAttemptAt}, &r.LastError, &quarantined,
-		&r.AmoStatusID, &tracked, scanTime{&r.CheckedAt}, scanTime{&r.CreatedAt}, scanTime{&r.UpdatedAt})
+		&r.AmoStatusID, &tracked, scanTime{&r.CheckedAt}, scanTime{&r.CreatedAt}, scanTime{&r.UpdatedAt},
+		scanTime{&r.CompletedAt})
 	if err != nil {
 		return r, err
 	}
@@ -287,6 +288,10 @@ func (s *DB) SetAside(ctx context.Context, code, lastError string, next time.Tim
 func (s *DB) SetSynced(ctx context.Context, code, state, status string, amoStatusID int64, tracked bool, now time.Time) error {
 	set := "kaspi_status = ?, order_state = ?, order_status = ?, tracked = ?, checked_at = ?, updated_at = ?"
 	args := []any{state, state, status, dbBoolInt(tracked), dbTime(now), dbTime(now)}
+	if status == domain.StatusCompleted {
+		set += ", completed_at = COALESCE(completed_at, ?)"
+		args = append(args, dbTime(now))
+	}
 	if amoStatusID > 0 {
 		set += ", amo_status_id = ?"
 		args = append(args, amoStatusID)

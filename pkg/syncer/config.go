@@ -54,6 +54,11 @@ type Config struct {
 	// for accounts of at most this many contacts (0: no index, one search
 	// per new phone).
 	ContactIndexMax int
+
+	// ReturnWindow is how long a completed order stays tracked for a
+	// return, counted from when the sync first saw it completed
+	// (KASPI_RETURN_WINDOW_DAYS; 30 days when 0, none when negative).
+	ReturnWindow time.Duration
 }
 
 // Defaults the config leaves to us.
@@ -61,6 +66,7 @@ const (
 	defaultBudget       = 50 * time.Second
 	defaultRefreshEvery = time.Hour
 	defaultRefreshLimit = 50
+	defaultReturnWindow = 30 * 24 * time.Hour
 	// windowMs is the widest creationDate range Kaspi answers in one
 	// request ($le − $ge below 14 days): ranges of this width cost one
 	// request per page.

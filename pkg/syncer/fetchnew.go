@@ -25,6 +25,13 @@ func (r *run) fetchNew(ctx context.Context) error {
 	toMs := now.UnixMilli()
 	floor := toMs - windowMs
 
+	adoptFrom := floor
+	if !r.cfg.Since.IsZero() {
+		adoptFrom = min(r.cfg.Since.UnixMilli(), floor)
+	}
+	if err := r.adoptCheck(ctx, adoptFrom); err != nil {
+		return err
+	}
 	if !r.cfg.Since.IsZero() {
 		if err := r.backfill(ctx, r.cfg.Since.UnixMilli(), toMs); err != nil {
 			return err
@@ -48,6 +55,9 @@ func (r *run) fetchNew(ctx context.Context) error {
 		}
 	}
 
+	if err := r.adoptExisting(ctx); err != nil {
+		return err
+	}
 	if err := r.processDue(ctx, false); err != nil {
 		return err
 	}

@@ -84,6 +84,9 @@ type LeadFields struct {
 	OrderDateID       int64
 	OrderDateType     string
 	DeliveryAddressID int64
+	// AccountZone is the amoCRM account's time zone: a date field holds
+	// the order's day as midnight there (nil: the order's zone).
+	AccountZone *time.Location
 }
 
 // BuildLead is the deal for an order: name, integer price, the configured
@@ -105,7 +108,7 @@ func BuildLead(o *domain.Order, cfg Config, f LeadFields, contactID int64, loc *
 	}
 	if f.OrderDateID != 0 && o.CreationMs > 0 {
 		l.Fields = append(l.Fields, domain.FieldValue{FieldID: f.OrderDateID,
-			Values: []domain.FieldItem{{Value: DateValue(o.CreationMs, f.OrderDateType, loc)}}})
+			Values: []domain.FieldItem{{Value: DateValueIn(o.CreationMs, f.OrderDateType, loc, f.AccountZone)}}})
 	}
 	if addr := AddressText(o.Address); f.DeliveryAddressID != 0 && addr != "" {
 		l.Fields = append(l.Fields, textField(f.DeliveryAddressID, addr))
@@ -117,13 +120,24 @@ func BuildLead(o *domain.Order, cfg Config, f LeadFields, contactID int64, loc *
 // date_time, midnight of the Almaty day for date and birthday fields, and
 // ISO 8601 in Asia/Almaty for text fields (what the PHP version wrote).
 func DateValue(ms int64, fieldType string, loc *time.Location) any {
+	return DateValueIn(ms, fieldType, loc, loc)
+}
+
+// DateValueIn is DateValue for an account kept in another time zone: a
+// date or birthday field shows the order's day (in loc) only when sent as
+// that day's midnight in the account's zone (nil: loc). date_time stays
+// unix seconds, text stays ISO 8601 in loc.
+func DateValueIn(ms int64, fieldType string, loc, account *time.Location) any {
+	if account == nil {
+		account = loc
+	}
 	t := time.UnixMilli(ms).In(loc)
 	switch fieldType {
 	case "date_time":
 		return t.Unix()
 	case "date", "birthday":
 		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, loc).Unix()
+		return time.Date(y, m, d, 0, 0, 0, 0, account).Unix()
 	}
 	return t.Format(time.RFC3339)
 }

@@ -35,6 +35,9 @@ func (it *item) code() string { return it.rec.Code }
 // of at most domain.MaxBatch, until none is left, the budget is spent, the
 // limit is reached or amoCRM keeps failing.
 func (r *run) processDue(ctx context.Context, withQuarantined bool) error {
+	if r.adoptPending {
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -113,6 +116,11 @@ func (r *run) processBatch(ctx context.Context, recs []domain.Record) error {
 	}
 	if err := r.adoptLeads(ctx, items); err != nil {
 		return err
+	}
+	if len(pick(items, func(it *item) bool { return it.rec.LeadID == 0 && !it.out })) > 0 {
+		if err := r.checkSettings(ctx, false); err != nil {
+			return err
+		}
 	}
 	needLead := pick(items, func(it *item) bool { return it.rec.LeadID == 0 })
 	if err := r.resolveContacts(ctx, needLead); err != nil {
@@ -430,6 +438,8 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 	for _, it := range items {
 		for _, l := range it.o.Lines {
 			if l.SKU == "" {
+				r.log.Warn("order line without the merchant's code: not linked, named in the order note",
+					"order", it.code(), "entry", l.EntryNumber)
 				continue
 			}
 			if len(bySKU[l.SKU]) == 0 || bySKU[l.SKU][len(bySKU[l.SKU])-1] != it {
@@ -565,6 +575,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 	var codes []string
 	for _, it := range items {
 		byCode[it.code()] = it
+		f.AccountZone = r.accountZone
 		leads[it.code()] = BuildLead(it.o, r.cfg, f, it.contactID, r.loc)
 		codes = append(codes, it.code())
 	}
@@ -603,6 +614,17 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 		it.rec.LeadID, it.rec.Step = id, domain.StepLeadCreated
 		r.created(it)
 	}
+	var refused []string
+	for _, code := range codes {
+		if _, ok := res.rejected[code]; ok && settingRefused(res.problems[code]) {
+			refused = append(refused, code)
+		}
+	}
+	if len(refused) > 0 {
+		if err := r.refusedSetting(ctx, refused); err != nil {
+			return err
+		}
+	}
 	var again []*item
 	for _, code := range codes {
 		reason, ok := res.rejected[code]
@@ -610,7 +632,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 			continue
 		}
 		it := byCode[code]
-		if !retry && it.contactID > 0 && contactProblem(reason) {
+		if !retry && it.contactID > 0 && contactProblem(res.problems[code]) {
 			// The contact was deleted or merged in amoCRM: forget it and
 			// resolve the phone again.
 			r.log.Info("contact no longer known to amoCRM; resolving again", "order", code, "contact", it.contactID)
@@ -649,10 +671,15 @@ func (r *run) contactDesc(it *item) string {
 }
 
 // contactProblem tells a rejection caused by the deal's contact (deleted
-// or merged in amoCRM) from other rejections.
-func contactProblem(reason string) bool {
-	l := strings.ToLower(reason)
-	return strings.Contains(l, "contact") || strings.Contains(l, "not found")
+// or merged in amoCRM) from other rejections, by the paths amoCRM named
+// (never by its message text).
+func contactProblem(problems []domain.FieldProblem) bool {
+	for _, p := range problems {
+		if p.Path == "_embedded.contacts" || strings.HasPrefix(p.Path, "_embedded.contacts.") {
+			return true
+		}
+	}
+	return false
 }
 
 // leadFields reads the lead custom field definitions once per run, only
@@ -1036,9 +1063,10 @@ func (r *run) noteTransient(err error) {
 // createResult is the outcome of createKeyed, per key.
 type createResult struct {
 	ids       map[string]int64
-	rejected  map[string]string // amoCRM refused the item: set its orders aside
-	postponed map[string]error  // outcome unknown or not tried: search first next time
-	plain     map[string]bool   // rejected by a refusal that named no item
+	rejected  map[string]string                // amoCRM refused the item: set its orders aside
+	postponed map[string]error                 // outcome unknown or not tried: search first next time
+	plain     map[string]bool                  // rejected by a refusal that named no item
+	problems  map[string][]domain.FieldProblem // code and path of each rejection amoCRM detailed
 }
 
 // createKeyed creates the items named by keys (request ids) in one call,
@@ -1048,7 +1076,8 @@ type createResult struct {
 // ambiguous failure is never retried here: those keys are postponed.
 // Only a fatal error is returned.
 func (r *run) createKeyed(ctx context.Context, keys []string, create func([]string) (map[string]int64, error)) (createResult, error) {
-	res := createResult{ids: map[string]int64{}, rejected: map[string]string{}, postponed: map[string]error{}, plain: map[string]bool{}}
+	res := createResult{ids: map[string]int64{}, rejected: map[string]string{}, postponed: map[string]error{}, plain: map[string]bool{},
+		problems: map[string][]domain.FieldProblem{}}
 	if len(keys) > domain.MaxBatch {
 		// amoCRM refuses a batch over the limit without naming an item;
 		// sent whole, it would fall back to one request per item.
@@ -1092,6 +1121,7 @@ func (r *run) createKeyed(ctx context.Context, keys []string, create func([]stri
 			for _, k := range pending {
 				if msgs, ok := ve.Items[k]; ok {
 					res.rejected[k] = oneLine(strings.Join(msgs, "; "))
+					res.problems[k] = ve.Problems[k]
 				} else {
 					rest = append(rest, k)
 				}
@@ -1147,6 +1177,9 @@ func merge(dst, src createResult) {
 	}
 	for k, v := range src.postponed {
 		dst.postponed[k] = v
+	}
+	for k, v := range src.problems {
+		dst.problems[k] = v
 	}
 	for k, v := range src.plain {
 		dst.plain[k] = v

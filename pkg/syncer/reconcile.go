@@ -48,6 +48,10 @@ func (r *run) reconcile(ctx context.Context) error {
 	now := r.now()
 	to := now.UnixMilli()
 	from := to - windowMs
+	if err := r.adoptCheck(ctx, from); err != nil {
+		return err
+	}
+	sweepComplete := true
 	for _, state := range domain.AllStates {
 		var buf []domain.Order
 		flush := func() error {
@@ -77,7 +81,23 @@ func (r *run) reconcile(ctx context.Context) error {
 				}
 				return fmt.Errorf("kaspi: list %s orders: %w", state, err)
 			}
+			sweepComplete = false
 			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "state", state, "err", err)
+		}
+	}
+	if err := r.adoptExisting(ctx); err != nil {
+		return err
+	}
+	if sweepComplete {
+		// A tracked order created inside the swept range that the sweep did
+		// not return (a return moved it where the listing misses it) is
+		// asked about by code in this run.
+		missed, err := r.ledger.MissedBySweep(ctx, from, to, now, r.cfg.RefreshLimit)
+		if err != nil {
+			return lerr("list orders the sweep missed", err)
+		}
+		if err := r.refreshRecords(ctx, missed, changes, swept); err != nil {
+			return err
 		}
 	}
 	if err := r.refreshStale(ctx, changes, swept); err != nil {
@@ -242,15 +262,20 @@ func (r *run) refreshStale(ctx context.Context, changes map[string]*change, swep
 	if err != nil {
 		return lerr("list stale orders", err)
 	}
-	n := 0
+	return r.refreshRecords(ctx, recs, changes, swept)
+}
+
+// refreshRecords asks Kaspi by code about rows the sweep did not return,
+// within the per-run cap.
+func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes map[string]*change, swept map[string]bool) error {
 	for _, rec := range recs {
 		if swept[rec.Code] {
 			continue
 		}
-		if n >= r.cfg.RefreshLimit || r.expired() {
+		if r.refreshedByCode >= r.cfg.RefreshLimit || r.expired() {
 			break
 		}
-		n++
+		r.refreshedByCode++
 		o, err := r.kaspi.OrderByCode(ctx, rec.Code)
 		switch {
 		case err == nil:
@@ -331,7 +356,7 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 		if err := r.ledger.UpdateOrder(ctx, c.o, r.now()); err != nil {
 			return lerr("update order "+code, err)
 		}
-		tracked := !domain.IsFinalStatus(c.o.Status)
+		tracked := r.stillTracked(c.rec, c.o)
 		if err := r.ledger.SetSynced(ctx, code, c.o.State, c.o.Status, amo, tracked, r.now()); err != nil {
 			return lerr("record sync "+code, err)
 		}
@@ -499,4 +524,22 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 		}
 	}
 	return nil
+}
+
+// stillTracked decides whether reconcile keeps watching an order: CANCELLED
+// and RETURNED are final; a COMPLETED order can still be returned, so it
+// stays tracked for the return window from when it was first seen
+// completed (now, when this is the first time).
+func (r *run) stillTracked(rec domain.Record, o domain.Order) bool {
+	switch o.Status {
+	case domain.StatusCancelled, domain.StatusReturned:
+		return false
+	case domain.StatusCompleted:
+		since := rec.CompletedAt
+		if since.IsZero() || rec.Status != domain.StatusCompleted {
+			since = r.now()
+		}
+		return r.cfg.ReturnWindow > 0 && r.now().Sub(since) < r.cfg.ReturnWindow
+	}
+	return true
 }

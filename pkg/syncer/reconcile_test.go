@@ -69,10 +69,16 @@ func TestReconcile_EachMappedTransitionMovesTheDealAndWritesANote(t *testing.T) 
 				t.Fatalf("step %d record: %s/%s amo %d", i, r.State, r.Status, r.AmoStatusID)
 			}
 		}
-		if r := e.record("700000001"); r.Tracked {
-			t.Fatal("a completed order whose deal is won is still tracked")
+		// A completed order is watched for a return for the return window,
+		// then finished: nothing more is asked of amoCRM or of Kaspi by code.
+		if r := e.record("700000001"); !r.Tracked {
+			t.Fatal("a completed order is no longer watched for a return")
 		}
-		// Finished: nothing more is asked of amoCRM or of Kaspi by code.
+		e.clock.Advance(31 * 24 * time.Hour)
+		e.reconcile()
+		if r := e.record("700000001"); r.Tracked {
+			t.Fatal("a completed order is still tracked after the return window")
+		}
 		e.clock.Advance(2 * time.Hour)
 		before := e.amoRequests()
 		if s := e.reconcile(); s.Refreshed != 0 || e.amoRequests() != before {

@@ -39,6 +39,13 @@ type run struct {
 	dryNewSeen       map[string]bool
 	warnedNoPipeline bool
 	index            indexRun // the phone index in this run (contactindex.go)
+	// adoptPending: existing deals are not adopted yet; nothing is created.
+	adoptPending bool
+	// account lists the account's pipelines and users (nil: no checks).
+	account         domain.AccountReader
+	settingsChecked bool
+	accountZone     *time.Location // the account's time zone, from the cached lists
+	refreshedByCode int            // reconcile: orders asked about by code this run (capped)
 }
 
 // maxTransient stops the processing of a run after this many temporary
@@ -71,6 +78,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	if a, ok := d.CRM.(domain.AccountReader); ok {
+		r.account = a
+	}
 	r.log = r.log.With("task", task)
 	if r.out == nil {
 		r.out = io.Discard
@@ -86,6 +96,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	}
 	if r.cfg.RefreshEvery <= 0 {
 		r.cfg.RefreshEvery = defaultRefreshEvery
+	}
+	if r.cfg.ReturnWindow == 0 {
+		r.cfg.ReturnWindow = defaultReturnWindow
 	}
 	if r.cfg.RefreshLimit <= 0 {
 		r.cfg.RefreshLimit = defaultRefreshLimit
@@ -221,6 +234,7 @@ func fatal(err error) bool {
 	var le ledgerErr
 	return errors.As(err, &le) ||
 		errors.Is(err, domain.ErrAuth) ||
+		errors.Is(err, domain.ErrForbidden) ||
 		errors.Is(err, domain.ErrBanned) ||
 		errors.Is(err, domain.ErrPaymentRequired) ||
 		errors.Is(err, context.Canceled) ||

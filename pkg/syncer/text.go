@@ -195,6 +195,12 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 			}
 			fmt.Fprintf(&b, ": %s шт. × %s = %s\n", quantity(l.Quantity), Money(l.BasePrice), Money(sum))
 		}
+		for i, l := range o.Lines {
+			if strings.TrimSpace(l.SKU) == "" {
+				fmt.Fprintf(&b, "позиция без артикула: %d. %s — Kaspi не передал код товара продавца, товар к сделке не привязан\n",
+					i+1, noSKUName(l))
+			}
+		}
 	}
 	fmt.Fprintf(&b, "Итого за товары: %s\n", Money(o.TotalPrice))
 
@@ -250,6 +256,9 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 func ChangeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool, oldTotal int64, totalChanged bool) string {
 	var lines []string
 	if statusChanged {
+		if isReturn(o.Status) && !isReturn(oldStatus) {
+			lines = append(lines, "Kaspi: возврат заказа")
+		}
 		lines = append(lines, fmt.Sprintf("Kaspi: статус изменён с %s на %s", StatusLabel(oldStatus, oldState), StatusLabel(o.Status, o.State)))
 		if o.CancellationReason != "" {
 			lines = append(lines, "Причина отмены: "+CancellationReasonText(o.CancellationReason))
@@ -276,4 +285,21 @@ func noContactReason(raw string) string {
 		return "Kaspi скрыл телефон покупателя (" + raw + ")"
 	}
 	return "телефон покупателя «" + raw + "» не распознан"
+}
+
+// isReturn reports whether a Kaspi status is a step of a return.
+func isReturn(status string) bool {
+	switch status {
+	case domain.StatusKaspiDeliveryReturnRequested, domain.StatusReturnAcceptedByMerchant, domain.StatusReturned:
+		return true
+	}
+	return false
+}
+
+// noSKUName names a line that came without the merchant's code.
+func noSKUName(l domain.Line) string {
+	if name := strings.TrimSpace(l.Name); name != "" {
+		return name
+	}
+	return fmt.Sprintf("позиция № %d (%s шт. × %s)", l.EntryNumber, quantity(l.Quantity), Money(l.BasePrice))
 }

@@ -69,6 +69,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		DefaultCountry:             c.DefaultCountry,
 		ImportStates:               c.KaspiImportStates,
 		Lookback:                   c.KaspiLookback,
+		ReturnWindow:               returnWindow(c.KaspiReturnWindow),
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
 		AutoAccept:                 c.KaspiAutoAccept,
@@ -200,4 +201,13 @@ func ExitFor(sum syncer.Summary, err error) int {
 		return app.ExitOK
 	}
 	return app.ExitFail
+}
+
+// returnWindow maps KASPI_RETURN_WINDOW_DAYS=0 (not watched) to the
+// syncer's "none".
+func returnWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -3,9 +3,11 @@ package amofake
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -369,17 +371,34 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		"_links": map[string]any{"self": href(r, "/api/v4/account")},
 	}
 	if withSet(r.URL.Query())["datetime_settings"] {
+		s.mu.Lock()
+		zone := s.opts.Timezone
+		s.mu.Unlock()
+		if zone == "" {
+			zone = "Asia/Almaty"
+		}
+		offset := "+05:00"
+		if loc, err := time.LoadLocation(zone); err == nil {
+			offset = s.now().In(loc).Format("-07:00")
+		}
 		body["_embedded"] = map[string]any{"datetime_settings": map[string]any{
 			"date_pattern": "d.m.Y H:i", "short_date_pattern": "d.m.Y", "short_time_pattern": "H:i",
-			"date_format": "d.m.Y", "time_format": "H:i:s", "timezone": "Asia/Almaty", "timezone_offset": "+05:00",
+			"date_format": "d.m.Y", "time_format": "H:i:s", "timezone": zone, "timezone_offset": offset,
 		}}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	nonAdmin, users := s.opts.NonAdmin, slices.Clone(s.users)
+	s.mu.Unlock()
+	if nonAdmin {
+		problem(w, http.StatusForbidden, "Не хватает прав для вызова данного метода")
+		return
+	}
 	var items []any
-	for _, u := range s.users {
+	for _, u := range users {
 		items = append(items, map[string]any{
 			"id": u.ID, "name": u.Name, "email": u.Email, "lang": "ru",
 			"rights": map[string]any{"is_admin": true, "is_free": false, "is_active": true},

@@ -2,7 +2,11 @@ package amofake
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -100,6 +104,12 @@ func (s *Server) resolveStatus(o map[string]any, cur *lead, ch *leadChange, c *c
 	sid, hasS := optInt(o, "status_id", c)
 	if hasP && s.pipeline(pid) == nil {
 		c.add(codeNotSupported, "pipeline_id")
+		return
+	}
+	// The incoming stage (type 1) takes leads only through the unsorted
+	// API; POST/PATCH /leads naming it is refused.
+	if hasS && s.incomingStatus(sid) {
+		c.add(codeNotSupported, "status_id")
 		return
 	}
 	switch {
@@ -364,7 +374,8 @@ func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[
 }
 
 // listLeads is GET /api/v4/leads: query (full text over name and field
-// values), filter[id][]; other filters are silently ignored, as on an
+// values), filter[id][], order[created_at|id]; filter[created_at][from|to]
+// only with Options.Filters; other filters are silently ignored, as on an
 // account outside the filters alpha.
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -372,15 +383,27 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 	with := withSet(q)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var items []any
+	created, byCreated := s.createdFilter(q)
+	var list []*lead
 	for _, id := range sortedKeys(s.leads) {
 		l := s.leads[id]
 		if l.deleted || (byID && !ids[id]) {
 			continue
 		}
+		if byCreated && (l.CreatedAt < created[0] || l.CreatedAt > created[1]) {
+			continue
+		}
 		if !s.searchable(l.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
 			continue
 		}
+		list = append(list, l)
+	}
+	if err := sortLeads(list, q); err != "" {
+		problem(w, http.StatusBadRequest, err)
+		return
+	}
+	var items []any
+	for _, l := range list {
 		items = append(items, s.renderLead(r, l, with))
 	}
 	writeList(w, r, "leads", items, parsePage(q, 250))
@@ -396,4 +419,107 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request, id int64) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.renderLead(r, l, withSet(r.URL.Query())))
+}
+
+// SetFilters puts the account in the filters alpha or takes it out (see
+// Options.Filters).
+func (s *Server) SetFilters(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Filters = on
+}
+
+// createdFilter reads filter[created_at][from] and [to] (unix seconds;
+// a missing bound is open) when the account is in the filters alpha.
+// Caller holds mu.
+func (s *Server) createdFilter(q url.Values) ([2]int64, bool) {
+	from, to := q.Get("filter[created_at][from]"), q.Get("filter[created_at][to]")
+	if !s.opts.Filters || (from == "" && to == "") {
+		return [2]int64{}, false
+	}
+	r := [2]int64{math.MinInt64, math.MaxInt64}
+	if n, err := strconv.ParseInt(from, 10, 64); err == nil {
+		r[0] = n
+	}
+	if n, err := strconv.ParseInt(to, 10, 64); err == nil {
+		r[1] = n
+	}
+	return r, true
+}
+
+// sortLeads applies order[created_at|updated_at|id]=asc|desc (id ascending
+// by default; ties by id).
+func sortLeads(list []*lead, q url.Values) string {
+	for _, key := range []string{"created_at", "updated_at", "id"} {
+		dir := q.Get("order[" + key + "]")
+		if dir == "" {
+			continue
+		}
+		if dir != "asc" && dir != "desc" {
+			return "order[" + key + "] must be asc or desc"
+		}
+		val := func(l *lead) int64 {
+			switch key {
+			case "created_at":
+				return l.CreatedAt
+			case "updated_at":
+				return l.UpdatedAt
+			}
+			return l.ID
+		}
+		sort.SliceStable(list, func(i, j int) bool {
+			a, b := val(list[i]), val(list[j])
+			if a == b {
+				a, b = list[i].ID, list[j].ID
+			}
+			if dir == "desc" {
+				return a > b
+			}
+			return a < b
+		})
+		return ""
+	}
+	return ""
+}
+
+// incomingStatus reports whether id is a pipeline's incoming stage
+// ("Неразобранное", type 1). Caller holds mu.
+func (s *Server) incomingStatus(id int64) bool {
+	for _, p := range s.pipelines {
+		for _, st := range p.Statuses {
+			if st.ID == id && st.Type == 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SetNonAdmin makes the authorising user an ordinary user or an
+// administrator again (see Options.NonAdmin).
+func (s *Server) SetNonAdmin(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.NonAdmin = on
+}
+
+// SetTimezone sets the account's time zone (see Options.Timezone).
+func (s *Server) SetTimezone(zone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Timezone = zone
+}
+
+// RemoveUser removes a user from the account (a manager who left): from
+// then on amoCRM refuses the id as responsible_user_id.
+func (s *Server) RemoveUser(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.users[:0]
+	for _, u := range s.users {
+		if u.ID != id {
+			kept = append(kept, u)
+		}
+	}
+	s.users = kept
 }

@@ -231,3 +231,33 @@ func TestManager_MoveLeadChangesStatusSeenByTheAPI(t *testing.T) {
 		t.Error("moved into a status of another pipeline")
 	}
 }
+
+// The incoming stage ("Неразобранное", type 1) takes no lead through
+// POST or PATCH /leads: 400 NotSupportedChoice on status_id, in any pipeline.
+func TestLeads_IncomingStageIsRefusedOnCreateAndPatch(t *testing.T) {
+	f := newFake(t, amofake.Options{})
+	for _, st := range []struct{ pipeline, status int64 }{
+		{amofake.PipelineID, amofake.StatusUnsorted}, {amofake.OtherPipelineID, amofake.OtherStatusUnsorted},
+	} {
+		r := f.call("POST", "/api/v4/leads", fmt.Sprintf(`[{"name":"x","pipeline_id":%d,"status_id":%d,"request_id":"a"}]`, st.pipeline, st.status))
+		if errs := validationErrors(t, r); !hasEntry(errs["a"], "NotSupportedChoice status_id") {
+			t.Errorf("create into %d: %v", st.status, errs)
+		}
+		r = f.call("POST", "/api/v4/leads", fmt.Sprintf(`[{"name":"x","status_id":%d,"request_id":"b"}]`, st.status))
+		if errs := validationErrors(t, r); !hasEntry(errs["b"], "NotSupportedChoice status_id") {
+			t.Errorf("create into %d without pipeline: %v", st.status, errs)
+		}
+	}
+	if n := len(f.srv.Leads()); n != 0 {
+		t.Fatalf("%d leads created in the incoming stage", n)
+	}
+	id := idOf(t, f.call("POST", "/api/v4/leads", `[{"name":"x"}]`), "leads")
+	r := f.call("PATCH", "/api/v4/leads", fmt.Sprintf(`[{"id":%d,"pipeline_id":%d,"status_id":%d,"request_id":"r"}]`,
+		id, amofake.PipelineID, amofake.StatusUnsorted))
+	if errs := validationErrors(t, r); !hasEntry(errs["r"], "NotSupportedChoice status_id") {
+		t.Fatalf("patch: %v", errs)
+	}
+	if l, _ := f.srv.Lead(id); l.StatusID == amofake.StatusUnsorted {
+		t.Fatal("the lead was moved into the incoming stage")
+	}
+}

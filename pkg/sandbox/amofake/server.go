@@ -37,6 +37,22 @@ type Options struct {
 	// filter[updated_at] and order[...] (zero: the filter is ignored, the
 	// order honoured).
 	ListFilters ListFilters
+	// Filters puts the account in the filters alpha: GET /api/v4/leads
+	// honours filter[created_at][from|to]. Off (the default), such filters
+	// are silently ignored and everything comes back, as on most accounts
+	// (amocrm-api-php #348). order[created_at|id]=asc|desc is always honoured.
+	Filters bool
+	// NonAdmin makes the authorising user an ordinary user: admin-only
+	// methods (GET /api/v4/users) answer a JSON 403 "Не хватает прав для
+	// вызова данного метода", as amoCRM does.
+	NonAdmin bool
+	// Domain is the account's domain as GET
+	// /oauth2/account/current/subdomain reports it (Subdomain +
+	// ".amocrm.ru" when empty); a renamed account reports its new one.
+	Domain string
+	// Timezone is the account's time zone in datetime_settings
+	// ("Asia/Almaty" when empty).
+	Timezone string
 }
 
 // Default credentials used when Options leave them empty.
@@ -216,6 +232,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.handleToken(w, r)
+		return
+	}
+	if r.URL.Path == "/oauth2/account/current/subdomain" {
+		s.currentSubdomain(w, r)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/v4/") {

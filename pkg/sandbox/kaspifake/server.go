@@ -30,7 +30,9 @@ const (
 	EndpointOrder   Endpoint = "order"   // GET /orders/{id}
 	EndpointEntries Endpoint = "entries" // GET /orders/{id}/entries
 	EndpointAction  Endpoint = "action"  // POST /orders (status changes)
-	EndpointOther   Endpoint = "other"   // anything else
+	// EndpointMerchantProduct is GET /masterproducts/{id}/merchantProduct.
+	EndpointMerchantProduct Endpoint = "merchantProduct"
+	EndpointOther           Endpoint = "other" // anything else
 	// EndpointAny in Fail matches every endpoint.
 	EndpointAny Endpoint = "*"
 )
@@ -79,6 +81,15 @@ type Server struct {
 	byCode   map[string]string // code → id
 	faults   map[Endpoint][]Fault
 	requests []Request
+	// noOffer: order code + "#" + entry number → where the entry comes
+	// without offer (offerMissingInListing, offerMissingEverywhere).
+	noOffer map[string]int
+	// merchantCodes: master product id → the merchant's code that
+	// /masterproducts/{id}/merchantProduct serves (absent: data null).
+	merchantCodes map[string]string
+	// unlisted: codes left out of creationDate listings (still found by
+	// code), as a returned order can be.
+	unlisted map[string]bool
 }
 
 // order is a stored order plus what only the fake knows.
@@ -170,6 +181,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveList(rw, r)
 	case EndpointOrder, EndpointEntries:
 		s.serveOrder(rw, ep, id)
+	case EndpointMerchantProduct:
+		s.serveMerchantProduct(rw, id)
 	default:
 		jsonError(rw, http.StatusNotFound, "Not found", "unknown resource")
 	}
@@ -182,6 +195,11 @@ func route(r *http.Request) (Endpoint, string) {
 	p = strings.TrimPrefix(p, "/shop/api/v2")
 	p = strings.TrimPrefix(p, "/v2")
 	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if len(parts) == 3 && parts[0] == "masterproducts" && parts[2] == "merchantProduct" {
+		if id, err := url.PathUnescape(parts[1]); err == nil && id != "" {
+			return EndpointMerchantProduct, id
+		}
+	}
 	if len(parts) == 0 || parts[0] != "orders" {
 		return EndpointOther, ""
 	}
@@ -297,7 +315,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		if byCode && o.Code != code {
 			continue
 		}
-		if !byCode && (o.CreationMs < ge || o.CreationMs > le) {
+		if !byCode && (o.CreationMs < ge || o.CreationMs > le || s.unlisted[o.Code]) {
 			continue
 		}
 		if (state != "" && o.State != state) || (status != "" && o.Status != status) {
@@ -319,7 +337,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		doc.Data = append(doc.Data, s.orderResource(o, includeEntries))
 		if includeEntries {
 			for _, l := range o.Lines {
-				doc.Included = append(doc.Included, s.entryResource(l, o.PickupPointID))
+				doc.Included = append(doc.Included, s.offerless(o.Code, l, true, s.entryResource(l, o.PickupPointID)))
 			}
 		}
 		if includeUser {
@@ -372,7 +390,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, ep Endpoint, id string) {
 	}
 	doc := entriesDoc{Data: []entryResource{}, Included: []any{}}
 	for _, l := range o.Lines {
-		doc.Data = append(doc.Data, s.entryResource(l, o.PickupPointID))
+		doc.Data = append(doc.Data, s.offerless(o.Code, l, false, s.entryResource(l, o.PickupPointID)))
 	}
 	writeJSON(w, http.StatusOK, doc)
 }

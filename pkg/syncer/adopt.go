@@ -1,0 +1,249 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// Adoption of existing deals. A new, lost or switched database knows
+// nothing of the deals an earlier installation created in the same amoCRM
+// account; creating deals for the listed orders would make every one of
+// them twice. So when the ledger has no history for the window a run
+// lists (an empty ledger, or a --since reaching before its first order),
+// the account's leads created since the window's start are read first,
+// 250 per request, every pipeline, and the ones that carry an order code
+// (the order-code field, or the name "Kaspi Order <code>") are recorded as
+// existing deals with their current stage. Nothing is created until this
+// has completed; it resumes across runs.
+//
+// filter[created_at] is an alpha filter that most accounts silently ignore
+// (then everything comes back): every answer is post-filtered, and a lead
+// outside the asked range switches to paging order[created_at]=desc until
+// the window's start.
+
+const (
+	// keyAdoptedFrom: the ledger's history is complete from this creation
+	// time (epoch ms) on.
+	keyAdoptedFrom = "amocrm_adopted_from_ms"
+	// keyAdoptProgress: an unfinished adoption, "fromMs,toSec,mode,page".
+	keyAdoptProgress = "amocrm_adopt_progress"
+)
+
+type adoptProgress struct {
+	fromMs int64
+	toSec  int64
+	filter bool // false: order[created_at]=desc paging
+	page   int
+}
+
+func (p adoptProgress) String() string {
+	mode := "desc"
+	if p.filter {
+		mode = "filter"
+	}
+	return fmt.Sprintf("%d,%d,%s,%d", p.fromMs, p.toSec, mode, p.page)
+}
+
+func parseProgress(s string) (adoptProgress, bool) {
+	f := strings.Split(s, ",")
+	if len(f) != 4 {
+		return adoptProgress{}, false
+	}
+	from, err1 := strconv.ParseInt(f[0], 10, 64)
+	to, err2 := strconv.ParseInt(f[1], 10, 64)
+	page, err3 := strconv.Atoi(f[3])
+	if err1 != nil || err2 != nil || err3 != nil || page < 1 || (f[2] != "filter" && f[2] != "desc") {
+		return adoptProgress{}, false
+	}
+	return adoptProgress{fromMs: from, toSec: to, filter: f[2] == "filter", page: page}, true
+}
+
+// adoptCheck decides, before anything is ingested, whether the window
+// starting at fromMs needs an adoption (the ledger's history does not
+// reach back that far, or an earlier adoption is unfinished) and records
+// the intent, so that the rows this run ingests do not pass for history.
+func (r *run) adoptCheck(ctx context.Context, fromMs int64) error {
+	raw, _, err := r.ledger.Setting(ctx, keyAdoptProgress)
+	if err != nil {
+		return lerr("read adoption progress", err)
+	}
+	if p, ok := parseProgress(raw); ok {
+		if p.fromMs > fromMs {
+			p = r.newProgress(fromMs)
+			if err := r.saveProgress(ctx, p); err != nil {
+				return err
+			}
+		}
+		r.adoptPending = true
+		return nil
+	}
+	covered, err := r.historyFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if fromMs >= covered {
+		return nil
+	}
+	if r.cfg.DryRun {
+		r.printf("dry-run: the ledger has no history since %s: a real run first adopts the deals amoCRM already holds (one request per 250 deals)", day(fromMs, r))
+		return nil
+	}
+	r.log.Info("the ledger has no history for this window: adopting the deals amoCRM already holds first", "since", day(fromMs, r))
+	r.adoptPending = true
+	return r.saveProgress(ctx, r.newProgress(fromMs))
+}
+
+func (r *run) newProgress(fromMs int64) adoptProgress {
+	return adoptProgress{fromMs: fromMs, toSec: r.now().Unix(), filter: true, page: 1}
+}
+
+// historyFrom is when the ledger's history starts (math.MaxInt64: none).
+func (r *run) historyFrom(ctx context.Context) (int64, error) {
+	raw, ok, err := r.ledger.Setting(ctx, keyAdoptedFrom)
+	if err != nil {
+		return 0, lerr("read adoption mark", err)
+	}
+	if ok {
+		if ms, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			return ms, nil
+		}
+	}
+	first, ok, err := r.ledger.FirstOrderMs(ctx)
+	if err != nil {
+		return 0, lerr("read the ledger's first order", err)
+	}
+	if !ok {
+		return math.MaxInt64, nil
+	}
+	if !r.cfg.DryRun {
+		// An existing ledger: its history is fixed once, so that later runs
+		// need no scan and a --since before it adopts what lies before.
+		if err := r.ledger.SetSetting(ctx, keyAdoptedFrom, strconv.FormatInt(first, 10)); err != nil {
+			return 0, lerr("record adoption mark", err)
+		}
+	}
+	return first, nil
+}
+
+// adoptExisting runs (or resumes) the adoption adoptCheck decided on.
+// While it is unfinished r.adoptPending stays set: the run creates nothing.
+func (r *run) adoptExisting(ctx context.Context) error {
+	if !r.adoptPending {
+		return nil
+	}
+	raw, _, err := r.ledger.Setting(ctx, keyAdoptProgress)
+	if err != nil {
+		return lerr("read adoption progress", err)
+	}
+	p, ok := parseProgress(raw)
+	if !ok {
+		return lerr("read adoption progress", fmt.Errorf("malformed %s %q", keyAdoptProgress, raw))
+	}
+	covered := int64(math.MaxInt64)
+	if v, ok, err := r.ledger.Setting(ctx, keyAdoptedFrom); err != nil {
+		return lerr("read adoption mark", err)
+	} else if n, perr := strconv.ParseInt(v, 10, 64); ok && perr == nil {
+		covered = n
+	}
+	fromSec := p.fromMs / 1000
+	pages, adopted := 0, 0
+	defer func() {
+		if pages > 0 {
+			r.log.Info("adoption of existing deals", "pages", pages, "adopted", adopted, "mode", map[bool]string{true: "filter", false: "desc"}[p.filter])
+		}
+	}()
+	for {
+		if r.expired() {
+			r.printf("adoption of existing deals paused (time budget spent): %d found so far; nothing is created until it completes", adopted)
+			return r.saveProgress(ctx, p)
+		}
+		leads, more, err := r.crm.LeadsCreatedPage(ctx, fromSec, p.toSec, p.filter, p.page)
+		if err != nil {
+			if fatal(err) {
+				return fmt.Errorf("amocrm: list existing deals: %w", err)
+			}
+			r.noteTransient(err)
+			r.log.Warn("listing existing deals failed; nothing is created until the adoption completes", "err", err)
+			return r.saveProgress(ctx, p)
+		}
+		pages++
+		var found []domain.AdoptedLead
+		ignored, reachedStart := false, false
+		for _, l := range leads {
+			if l.CreatedAt < fromSec || l.CreatedAt > p.toSec {
+				if p.filter {
+					ignored = true
+					break
+				}
+				reachedStart = reachedStart || l.CreatedAt < fromSec
+				continue
+			}
+			if l.IsDeleted {
+				continue
+			}
+			if code := leadOrderCode(l, r.cfg.OrderCodeFieldID); code != "" {
+				found = append(found, domain.AdoptedLead{Code: code, LeadID: l.ID, AmoStatusID: l.StatusID})
+			}
+		}
+		if ignored {
+			r.log.Warn("amoCRM ignored filter[created_at] (the account is not in the filters alpha): reading every deal newest first until the window's start")
+			p.filter, p.page = false, 1
+			if err := r.saveProgress(ctx, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(found) > 0 {
+			n, err := r.ledger.AdoptLeads(ctx, found, r.now())
+			if err != nil {
+				return lerr("adopt existing deals", err)
+			}
+			adopted += n
+		}
+		if !more || len(leads) == 0 || reachedStart {
+			if err := r.ledger.SetSetting(ctx, keyAdoptedFrom, strconv.FormatInt(min(p.fromMs, covered), 10)); err != nil {
+				return lerr("record adoption mark", err)
+			}
+			if err := r.ledger.SetSetting(ctx, keyAdoptProgress, ""); err != nil {
+				return lerr("clear adoption progress", err)
+			}
+			r.printf("existing deals adopted from amoCRM: %d (%d request(s))", adopted, pages)
+			r.adoptPending = false
+			return nil
+		}
+		p.page++
+		if err := r.saveProgress(ctx, p); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *run) saveProgress(ctx context.Context, p adoptProgress) error {
+	return lerr("save adoption progress", r.ledger.SetSetting(ctx, keyAdoptProgress, p.String()))
+}
+
+// leadOrderCode is the order code a lead carries: its order-code field,
+// else its name "Kaspi Order <code>".
+func leadOrderCode(l domain.Lead, codeFieldID int64) string {
+	if codeFieldID != 0 {
+		for _, f := range l.Fields {
+			if f.FieldID != codeFieldID {
+				continue
+			}
+			for _, v := range f.Values {
+				if s := strings.TrimSpace(fmt.Sprint(v.Value)); s != "" {
+					return s
+				}
+			}
+		}
+	}
+	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), LeadName("")+" "); ok {
+		return strings.TrimSpace(code)
+	}
+	return ""
+}
