@@ -51,6 +51,9 @@ func Explain(err error) string {
 		return "amoCRM заблокировал доступ к API (слишком много запросов): запросы приостановлены. Если блокировка не снимается, напишите в поддержку amoCRM."
 	case errors.Is(err, ErrPaymentRequired):
 		return "amoCRM: аккаунт не оплачен (HTTP 402) — оплатите аккаунт amoCRM."
+	case errors.Is(err, ErrForbidden):
+		return "amoCRM: у пользователя, который подключил интеграцию, нет прав на этот запрос («" + quote(err) +
+			"»). Подключите интеграцию от имени администратора аккаунта (cgi-bin/oauth_callback.cgi?start=1) или дайте этому пользователю нужные права."
 	case errors.Is(err, ErrAuth):
 		switch svc {
 		case "Kaspi":

@@ -124,7 +124,7 @@ func runErrorText(err error) string {
 	case errors.As(err, &pe), errors.Is(err, ErrSchemaBehind), errors.Is(err, ErrNotConfigured):
 		_, msg := answer(err)
 		return msg
-	case errors.Is(err, domain.ErrBanned), errors.Is(err, domain.ErrPaymentRequired), errors.Is(err, domain.ErrAuth),
+	case errors.Is(err, domain.ErrBanned), errors.Is(err, domain.ErrPaymentRequired), errors.Is(err, domain.ErrAuth), errors.Is(err, domain.ErrForbidden),
 		errors.Is(err, domain.ErrTransient), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return domain.Explain(err)
 	}

@@ -85,7 +85,7 @@ func answer(err error) (status int, msg string) {
 		return http.StatusServiceUnavailable, "amoCRM заблокировал доступ к API (слишком много запросов). Запросы приостановлены; если блокировка не снимается, напишите в поддержку amoCRM."
 	case errors.Is(err, domain.ErrPaymentRequired):
 		return http.StatusBadGateway, "amoCRM: аккаунт не оплачен (HTTP 402)."
-	case errors.Is(err, domain.ErrAuth):
+	case errors.Is(err, domain.ErrAuth), errors.Is(err, domain.ErrForbidden):
 		return http.StatusBadGateway, domain.Explain(err)
 	case errors.Is(err, domain.ErrTransient), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "Внешний сервис временно не отвечает. Повторите позже."

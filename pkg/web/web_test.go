@@ -167,6 +167,7 @@ func TestCron_ErrorsAreSummarised(t *testing.T) {
 		{fmt.Errorf("amocrm: %s: %w", detail, domain.ErrBanned), "amoCRM заблокировал"},
 		{fmt.Errorf("fetch_new: %w", &serviceErr{"Kaspi", domain.ErrAuth}), "Kaspi не принял токен"},
 		{fmt.Errorf("fetch_new: %w", &serviceErr{"amoCRM", domain.ErrAuth}), "amoCRM не принял авторизацию"},
+		{fmt.Errorf("amocrm: GET /api/v4/users: %w", domain.ErrForbidden), "нет прав на этот запрос"},
 		{errors.New(detail), "Внутренняя ошибка"},
 		{fmt.Errorf("fetch_new: %w", &serviceErr{"база данных", errors.New(detail)}), "Ошибка базы данных"},
 		{Public(500, "DB_DRIVER: не задан"), "DB_DRIVER"},
