@@ -90,7 +90,7 @@ func (r *run) adoptCheck(ctx context.Context, fromMs int64) error {
 		return nil
 	}
 	if r.cfg.DryRun {
-		r.printf("dry-run: the ledger has no history since %s: a real run first adopts the deals amoCRM already holds (one request per 250 deals)", day(fromMs, r))
+		r.printf("проверка без записи: в базе нет заказов с %s — настоящий запуск сначала найдёт сделки, которые уже есть в amoCRM (один запрос на 250 сделок)", day(fromMs, r))
 		return nil
 	}
 	r.log.Info("the ledger has no history for this window: adopting the deals amoCRM already holds first", "since", day(fromMs, r))
@@ -159,7 +159,7 @@ func (r *run) adoptExisting(ctx context.Context) error {
 	}()
 	for {
 		if r.expired() {
-			r.printf("adoption of existing deals paused (time budget spent): %d found so far; nothing is created until it completes", adopted)
+			r.printf("поиск сделок, которые уже есть в amoCRM, продолжится в следующем запуске (время запуска вышло): найдено пока %d; новые сделки не создаются, пока поиск не закончен", adopted)
 			return r.saveProgress(ctx, p)
 		}
 		leads, more, err := r.crm.LeadsCreatedPage(ctx, fromSec, p.toSec, p.filter, p.page)
@@ -212,7 +212,7 @@ func (r *run) adoptExisting(ctx context.Context) error {
 			if err := r.ledger.SetSetting(ctx, keyAdoptProgress, ""); err != nil {
 				return lerr("clear adoption progress", err)
 			}
-			r.printf("existing deals adopted from amoCRM: %d (%d request(s))", adopted, pages)
+			r.printf("сделок, которые уже были в amoCRM, найдено и взято: %d (запросов к amoCRM: %d)", adopted, pages)
 			r.adoptPending = false
 			return nil
 		}

@@ -95,7 +95,7 @@ func TestFetchNew_FreshDatabaseAdoptsExistingDeals(t *testing.T) {
 				if _, err := e.db.Record(context.Background(), "400000001"); err == nil {
 					t.Fatal("a deal outside the window was adopted")
 				}
-				if !strings.Contains(e.out.String(), "existing deals adopted from amoCRM: 6") {
+				if !strings.Contains(e.out.String(), "сделок, которые уже были в amoCRM, найдено и взято: 6") {
 					t.Fatalf("output:\n%s", e.out.String())
 				}
 

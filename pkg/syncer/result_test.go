@@ -8,18 +8,30 @@ import (
 	"time"
 
 	"kaspi-amocrm/pkg/domain"
-	"kaspi-amocrm/pkg/sandbox/amofake"
 	"kaspi-amocrm/pkg/sandbox/kaspifake"
 )
 
-// A typo in AMO_PIPELINE_ID: every deal is refused. The run must not say
-// ok: it is warn with the first order's reason, in the summary and in the
-// run log, and so are the next runs while the orders wait for their retry.
-func TestFetchNew_PipelineTypoIsWarnNotOK(t *testing.T) {
+// amoCRM refuses every deal for the order's own data (not an .env value):
+// the run must not say ok. It is warn with the first order's reason, in the
+// summary and in the run log, and so are the next runs while the orders
+// wait for their retry. (A typo in AMO_PIPELINE_ID is no order's error: it
+// stops the run as a configuration error, see settingscheck_test.go.)
+func TestFetchNew_RefusedDealsAreWarnNotOK(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.add(e.order("610000001", 3*time.Hour, "7011234567"), e.order("610000002", 2*time.Hour, "7021234567"),
 			e.order("610000003", time.Hour, "7031234567"))
-		e.cfg.PipelineID = 7009999
+		refuse := true
+		e.crmOverride = crmWith{CRM: e.crm, createLeads: func(ctx context.Context, leads []domain.Lead) ([]domain.Lead, error) {
+			if !refuse {
+				return e.crm.CreateLeads(ctx, leads)
+			}
+			v := &domain.ValidationError{Items: map[string][]string{}, Problems: map[string][]domain.FieldProblem{}}
+			for _, l := range leads {
+				v.Items[l.RequestID] = []string{"name: This value is too long. (TooLong)"}
+				v.Problems[l.RequestID] = []domain.FieldProblem{{Code: "TooLong", Path: "name", Detail: "This value is too long."}}
+			}
+			return nil, fmt.Errorf("amocrm: create leads: %w", v)
+		}}
 		s := e.fetch()
 		if s.Result != domain.ResultWarn || s.Created != 0 || s.Failed != 3 {
 			t.Fatalf("first run: result %q, %s", s.Result, s)
@@ -41,7 +53,7 @@ func TestFetchNew_PipelineTypoIsWarnNotOK(t *testing.T) {
 		}
 		// Fixed: the orders are created on their next try, the run is ok and
 		// says they were orders of earlier runs.
-		e.cfg.PipelineID = amofake.PipelineID
+		refuse = false
 		e.clock.Advance(time.Hour)
 		s = e.fetch()
 		if s.Result != domain.ResultOK || s.Created != 3 || s.Retried != 3 || s.Found != 0 || s.Reason() != "" {

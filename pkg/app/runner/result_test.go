@@ -8,39 +8,40 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/sandbox/amofake"
 )
 
-// The repro of a typo in AMO_PIPELINE_ID: amoCRM refuses every deal. No
-// program may say ok: bin/fetch_new exits 1 naming the first reason,
-// cron.cgi answers 200 "WARN new: …" with the counts and the reason, and
-// the status report shows the task as warn, never «успешно».
-func TestPipelineTypo_IsWarnEverywhere(t *testing.T) {
+// The repro of a typo in AMO_PIPELINE_ID. No program may say ok, and no
+// order may be set aside for it: the account's pipelines are checked
+// before any create, bin/fetch_new exits 2 naming the key and value,
+// cron.cgi answers 200 "ERROR new: AMO_PIPELINE_ID=…", the status report
+// shows the task as error, never «успешно», and once the value is fixed
+// the next run creates every deal.
+func TestPipelineTypo_IsAConfigurationErrorEverywhere(t *testing.T) {
 	s := apptest.New(t, true, "AMO_PIPELINE_ID=7009999")
 	s.Migrate()
 	s.AddOrders(3)
 	h := CronHandler(opts(s))
 	w := s.Do(h, "GET", "/?task=new&token="+secret, nil)
 	body := w.Body.String()
-	if w.Code != http.StatusOK || !strings.HasPrefix(body, "WARN new: новых заказов в Kaspi 3, создано сделок 0") ||
-		!strings.Contains(body, "Причина: заказ ") {
+	if w.Code != http.StatusOK || !strings.HasPrefix(body, "ERROR new: AMO_PIPELINE_ID=7009999: такой воронки в amoCRM нет; есть: ") {
 		t.Fatalf("cron.cgi: %d %q", w.Code, body)
 	}
 	t.Logf("cron.cgi answers: %s", body)
 	var out, errb bytes.Buffer
 	code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb)
-	if code != 1 || !strings.Contains(out.String(), "создано сделок 0") || !strings.Contains(out.String(), "отложено с ошибкой 3") ||
-		!strings.Contains(errb.String(), "fetch_new: ВНИМАНИЕ: заказ ") || !strings.Contains(errb.String(), "отложен: amoCRM отклонил сделку: «") {
+	if code != 2 || !strings.Contains(errb.String(), "fetch_new: ОШИБКА: AMO_PIPELINE_ID=7009999: такой воронки в amoCRM нет") {
 		t.Fatalf("bin/fetch_new: exit %d out %q err %q", code, out.String(), errb.String())
 	}
 	w = s.Do(h, "GET", "/?task=status&token="+secret, nil)
 	txt := w.Body.String()
-	if !strings.Contains(txt, "Новые заказы (fetch_new): ⚠ ПРЕДУПРЕЖДЕНИЕ — ") || strings.Contains(txt, "успешно") ||
-		!strings.Contains(txt, "Отложенные заказы") {
+	if !strings.Contains(txt, "Новые заказы (fetch_new): ✗ ОШИБКА — AMO_PIPELINE_ID=7009999") || strings.Contains(txt, "успешно") {
 		t.Fatalf("status text:\n%s", txt)
 	}
 	w = s.Do(h, "GET", "/?task=status&format=json&token="+secret, nil)
@@ -54,8 +55,17 @@ func TestPipelineTypo_IsWarnEverywhere(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Tasks[0].Task != "fetch_new" || rep.Tasks[0].Result != "warn" || rep.Tasks[0].Reason == "" || len(rep.SetAside) != 3 || rep.Version == "" {
+	if rep.Tasks[0].Task != "fetch_new" || rep.Tasks[0].Result != "error" || !strings.Contains(rep.Tasks[0].Reason, "AMO_PIPELINE_ID=7009999") ||
+		len(rep.SetAside) != 0 || rep.Version == "" {
 		t.Fatalf("status json: %+v", rep)
+	}
+	// Fixed in .env: the next run creates all three, none was held back.
+	s.Extra = []string{"AMO_PIPELINE_ID=" + strconv.FormatInt(amofake.PipelineID, 10)}
+	s.WriteEnv()
+	out.Reset()
+	errb.Reset()
+	if code := TaskMain(context.Background(), "fetch_new", nil, opts(s), &out, &errb); code != 0 || len(s.Amo.Leads()) != 3 {
+		t.Fatalf("after the fix: exit %d, %d deals; out %q err %q", code, len(s.Amo.Leads()), out.String(), errb.String())
 	}
 }
 
@@ -90,14 +100,24 @@ func TestTaskMain_NoTokensIsOneRussianLine(t *testing.T) {
 	}
 }
 
-// bin/scheduler --once exits with the worst result of the tasks it ran.
-func TestSchedulerOnce_WarnExitsOne(t *testing.T) {
-	s := apptest.New(t, true, "AMO_PIPELINE_ID=7009999")
+// bin/scheduler --once exits with the worst result of the tasks it ran:
+// 1 for a warn (here a CRON_SECRET under 16 characters), 2 for a
+// configuration error (a pipeline the account lacks).
+func TestSchedulerOnce_ExitsWithTheWorstResult(t *testing.T) {
+	s := apptest.New(t, true, "CRON_SECRET=short-secret1")
 	s.Migrate()
 	s.AddOrders(1)
 	var out, errb bytes.Buffer
-	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 1 || !strings.Contains(errb.String(), "ВНИМАНИЕ: заказ ") {
-		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
+	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 1 || !strings.Contains(errb.String(), "ВНИМАНИЕ: CRON_SECRET короче 16 символов") {
+		t.Fatalf("warn: exit %d out %q err %q", code, out.String(), errb.String())
+	}
+	s = apptest.New(t, true, "AMO_PIPELINE_ID=7009999")
+	s.Migrate()
+	s.AddOrders(1)
+	out.Reset()
+	errb.Reset()
+	if code := SchedulerMain(context.Background(), []string{"--once"}, opts(s), &out, &errb); code != 2 || !strings.Contains(errb.String(), "ОШИБКА: AMO_PIPELINE_ID=7009999") {
+		t.Fatalf("configuration error: exit %d out %q err %q", code, out.String(), errb.String())
 	}
 }
 
