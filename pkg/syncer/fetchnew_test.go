@@ -578,15 +578,38 @@ func TestFetchNew_OrderDateFieldFollowsTheFieldType(t *testing.T) {
 	})
 }
 
-func TestFetchNew_UnknownFieldIdFromEnvIsLeftOutNotRejectingEveryDeal(t *testing.T) {
+// A custom field id in .env that the account lacks is a configuration
+// error, like a pipeline it lacks: the run stops before any deal is
+// created, naming the key, the value and the fields there are; no order
+// records an attempt, and the first run after the fix creates them all.
+func TestFetchNew_UnknownFieldIdFromEnvIsASettingError(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		e.cfg.OrderCodeFieldID = 123 // a typo in .env
-		e.add(e.order("500000201", time.Hour, "7011234567"))
-		if s := e.fetch(); s.Created != 1 || s.Failed != 0 {
-			t.Fatalf("%s\n%s", s, e.out.String())
+		e.add(e.order("500000201", time.Hour, "7011234567"), e.order("500000202", time.Hour, "7011234568"))
+		for _, c := range []struct {
+			key string
+			set func(int64)
+		}{
+			{"AMO_LEAD_ORDER_CODE_FIELD_ID", func(v int64) { e.cfg.OrderCodeFieldID = v }},
+			{"AMO_CONTACT_ADDRESS_FIELD_ID", func(v int64) { e.cfg.ContactAddressFieldID = v }},
+		} {
+			good := e.cfg
+			c.set(123) // a typo in .env
+			se := e.settingErr()
+			if se.Key != c.key || se.Value != "123" || !strings.Contains(se.Reason, "такого поля у") || !strings.Contains(se.Reason, "есть: ") {
+				t.Fatalf("%s: %+v", c.key, se)
+			}
+			if n := len(e.amo.Leads()); n != 0 {
+				t.Fatalf("%s: %d deals created", c.key, n)
+			}
+			for _, code := range []string{"500000201", "500000202"} {
+				if r := e.record(code); r.Attempts != 0 || r.LastError != "" {
+					t.Fatalf("%s: order %s recorded an attempt: %+v", c.key, code, r)
+				}
+			}
+			e.cfg = good
 		}
-		if !strings.Contains(e.logs.String(), "does not exist in amoCRM") {
-			t.Fatal("not logged")
+		if s := e.fetch(); s.Created != 2 || s.Failed != 0 {
+			t.Fatalf("after the fix: %s\n%s", s, e.out.String())
 		}
 	})
 }

@@ -121,6 +121,9 @@ func (r *run) processBatch(ctx context.Context, recs []domain.Record) error {
 		if err := r.checkSettings(ctx, false); err != nil {
 			return err
 		}
+		if err := r.checkFieldSettings(ctx); err != nil {
+			return err
+		}
 	}
 	needLead := pick(items, func(it *item) bool { return it.rec.LeadID == 0 })
 	if err := r.resolveContacts(ctx, needLead); err != nil {
@@ -683,9 +686,10 @@ func contactProblem(problems []domain.FieldProblem) bool {
 }
 
 // leadFields reads the lead custom field definitions once per run, only
-// when fields are configured: it learns the order date field's type and
-// leaves out configured fields amoCRM does not have (a typo in .env must
-// not reject every deal).
+// when fields are configured, and learns the order date field's type. A
+// configured field amoCRM does not have is a configuration error
+// (*domain.SettingError naming the key): the run stops before any create,
+// rather than rejecting every deal or leaving the field out silently.
 func (r *run) leadFields(ctx context.Context) (LeadFields, error) {
 	if r.fields != nil {
 		return *r.fields, nil
@@ -704,13 +708,13 @@ func (r *run) leadFields(ctx context.Context) (LeadFields, error) {
 	for _, d := range defs {
 		types[d.ID] = d.Type
 	}
-	for _, id := range []*int64{&f.OrderCodeID, &f.OrderDateID, &f.DeliveryAddressID} {
-		if *id == 0 {
-			continue
-		}
-		if _, ok := types[*id]; !ok {
-			r.log.Warn("lead custom field from .env does not exist in amoCRM; left out", "field_id", *id)
-			*id = 0
+	for _, c := range []struct {
+		key string
+		id  int64
+	}{{"AMO_LEAD_ORDER_CODE_FIELD_ID", f.OrderCodeID}, {"AMO_LEAD_ORDER_DATE_FIELD_ID", f.OrderDateID},
+		{"AMO_LEAD_DELIVERY_ADDRESS_FIELD_ID", f.DeliveryAddressID}} {
+		if _, ok := types[c.id]; c.id != 0 && !ok {
+			return f, missingField(c.key, c.id, "сделок", defs)
 		}
 	}
 	f.OrderDateType = types[f.OrderDateID]

@@ -44,8 +44,11 @@ type run struct {
 	// account lists the account's pipelines and users (nil: no checks).
 	account         domain.AccountReader
 	settingsChecked bool
-	accountZone     *time.Location // the account's time zone, from the cached lists
-	refreshedByCode int            // reconcile: orders asked about by code this run (capped)
+	// contactFieldChecked: AMO_CONTACT_ADDRESS_FIELD_ID was found in the
+	// account this run.
+	contactFieldChecked bool
+	accountZone         *time.Location // the account's time zone, from the cached lists
+	refreshedByCode     int            // reconcile: orders asked about by code this run (capped)
 }
 
 // maxTransient stops the processing of a run after this many temporary

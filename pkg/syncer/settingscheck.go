@@ -141,3 +141,58 @@ func (r *run) refusedSetting(ctx context.Context, codes []string) error {
 	}
 	return err
 }
+
+// checkFieldSettings checks the custom field ids of .env against the
+// account's fields, once per run and only when something is to be created:
+// the lead fields (leadFields) and the contact address field.
+func (r *run) checkFieldSettings(ctx context.Context) error {
+	if _, err := r.leadFields(ctx); err != nil {
+		var se *domain.SettingError
+		if errors.As(err, &se) {
+			r.log.Error("a setting from .env is refused; nothing is created until it is fixed", "key", se.Key, "value", se.Value, "reason", se.Reason)
+			return err
+		}
+		if fatal(err) {
+			return fmt.Errorf("amocrm: lead custom fields: %w", err)
+		}
+		// A temporary failure: createLeads reads the fields again.
+	}
+	if r.cfg.ContactAddressFieldID == 0 || r.contactFieldChecked {
+		return nil
+	}
+	defs, err := r.crm.CustomFields(ctx, "contacts")
+	if err != nil {
+		if fatal(err) {
+			return fmt.Errorf("amocrm: contact custom fields: %w", err)
+		}
+		r.noteTransient(err)
+		return nil // checked again before the next create
+	}
+	for _, d := range defs {
+		if d.ID == r.cfg.ContactAddressFieldID {
+			r.contactFieldChecked = true
+			return nil
+		}
+	}
+	se := missingField("AMO_CONTACT_ADDRESS_FIELD_ID", r.cfg.ContactAddressFieldID, "контактов", defs)
+	r.log.Error("a setting from .env is refused; nothing is created until it is fixed", "key", se.Key, "value", se.Value, "reason", se.Reason)
+	return se
+}
+
+// missingField is the configuration error of a custom field id the
+// account's entity (сделок, контактов) lacks, listing the fields it has.
+func missingField(key string, id int64, entity string, defs []domain.FieldDef) *domain.SettingError {
+	var have []string
+	for _, d := range defs {
+		if len(have) == 15 {
+			have = append(have, "…")
+			break
+		}
+		have = append(have, fmt.Sprintf("%d — %s", d.ID, d.Name))
+	}
+	reason := "такого поля у " + entity + " в amoCRM нет"
+	if len(have) > 0 {
+		reason += "; есть: " + strings.Join(have, "; ")
+	}
+	return &domain.SettingError{Key: key, Value: fmt.Sprint(id), Reason: reason + " (0 — не заполнять)"}
+}
