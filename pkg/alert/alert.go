@@ -24,6 +24,7 @@ const (
 	KindQuarantined = "quarantined"
 	KindRefresh     = "refresh_token"
 	KindNoSuccess   = "no_success"
+	KindAmoMoved    = "amocrm_moved"
 )
 
 // Alert is one message to send. Key identifies "the same alert" for the
@@ -126,6 +127,10 @@ func Decide(r status.Report, p Policy) []Alert {
 				r.Token.RefreshExpiresAt.In(loc).Format("02.01.2006"), days),
 			Repeat: p.SlowRepeat,
 		})
+	}
+
+	if r.AmoMovedTo != "" {
+		out = append(out, Alert{Key: KindAmoMoved, Text: "Kaspi → amoCRM: " + status.AmoMovedText(r.AmoMovedTo), Repeat: p.SlowRepeat})
 	}
 
 	if a, ok := noSuccess(r, p); ok {

@@ -110,3 +110,20 @@ func TestDecide_NoSuccessForThirtyMinutesAlerts(t *testing.T) {
 		t.Fatal("an install that never ran is doctor's business, not an alert")
 	}
 }
+
+// An amoCRM account found under a new address after a subdomain rename
+// alerts (daily), naming the address and what to change in .env.
+func TestDecide_RenamedAmoCRMAccountAlerts(t *testing.T) {
+	r := report(run("fetch_new", "ok", time.Minute))
+	if has(Decide(r, Policy{}), KindAmoMoved) {
+		t.Fatal("no rename, no alert")
+	}
+	r.AmoMovedTo = "https://newshop.amocrm.ru"
+	got := Decide(r, Policy{})
+	if !has(got, KindAmoMoved) || !strings.Contains(got[0].Text, "https://newshop.amocrm.ru") || !strings.Contains(got[0].Text, "AMO_SUBDOMAIN") {
+		t.Fatalf("alerts %v", got)
+	}
+	if got[0].Repeat < 24*time.Hour {
+		t.Fatalf("repeat %v: a reminder, not an hourly alarm", got[0].Repeat)
+	}
+}

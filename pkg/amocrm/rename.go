@@ -23,7 +23,7 @@ import (
 
 const (
 	// KeyBaseURL holds the account's base URL found after a rename.
-	KeyBaseURL = "amocrm_base_url"
+	KeyBaseURL = domain.SettingAmoBaseURL
 	// KeyAccountID is the amoCRM account id the stored tokens belong to.
 	KeyAccountID = "amocrm_account_id"
 )
@@ -45,7 +45,14 @@ func (c *Client) setBase(b string) {
 // configured one. Called once, on the first token load.
 func (c *Client) loadStoredBase(ctx context.Context) {
 	v, ok, err := c.cfg.Settings.Setting(ctx, KeyBaseURL)
-	if err != nil || !ok || v == "" || v == c.baseURL() {
+	if err != nil || !ok || v == "" {
+		return
+	}
+	if v == c.baseURL() {
+		// .env names the new address now: nothing left to tell the owner.
+		if err := c.cfg.Settings.SetSetting(ctx, KeyBaseURL, ""); err != nil {
+			c.log.WarnContext(ctx, "amocrm: could not clear the stored address after .env was updated", "err", err)
+		}
 		return
 	}
 	c.log.WarnContext(ctx, "amocrm: using the account's new address found after a subdomain rename; update AMO_SUBDOMAIN in .env",

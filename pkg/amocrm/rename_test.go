@@ -72,6 +72,15 @@ func TestRefresh_FollowsARenamedSubdomain(t *testing.T) {
 	if !containsLog(h, "update AMO_SUBDOMAIN") {
 		t.Fatal("the owner is not told to update .env")
 	}
+	// The owner updates AMO_SUBDOMAIN: the stored address is cleared, so
+	// the status page and the alert stop asking for it.
+	cfg.BaseURL = "https://newshop.amocrm.ru"
+	if _, err := h.client(cfg).Account(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := h.db.Setting(ctx, amocrm.KeyBaseURL); v != "" {
+		t.Fatalf("stored base %q after .env names it", v)
+	}
 }
 
 // The lookup names another account: its domain is not followed.

@@ -1,6 +1,7 @@
 package status_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -193,5 +194,30 @@ func TestCollect_SetAsideLastDealAndDealsPerDay(t *testing.T) {
 	}
 	if total != 3 {
 		t.Errorf("deals in 14 days = %d, want 3", total)
+	}
+}
+
+// The address an amoCRM account moved to (stored by the client after a
+// subdomain rename) is in every form of the report, with what to do.
+func TestCollect_RenamedAmoCRMAccount(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	r, err := status.Collect(ctx, db, status.Options{})
+	if err != nil || r.AmoMovedTo != "" || strings.Contains(status.Text(r), "переехал") {
+		t.Fatalf("no rename: %q %v", r.AmoMovedTo, err)
+	}
+	if err := db.SetSetting(ctx, domain.SettingAmoBaseURL, "https://newshop.amocrm.ru"); err != nil {
+		t.Fatal(err)
+	}
+	r, err = status.Collect(ctx, db, status.Options{})
+	if err != nil || r.AmoMovedTo != "https://newshop.amocrm.ru" {
+		t.Fatalf("moved to %q, %v", r.AmoMovedTo, err)
+	}
+	if txt := status.Text(r); !strings.Contains(txt, "аккаунт переехал на новый адрес https://newshop.amocrm.ru") || !strings.Contains(txt, "AMO_SUBDOMAIN") {
+		t.Fatalf("text:\n%s", txt)
+	}
+	var page bytes.Buffer
+	if err := status.HTML(&page, r); err != nil || !strings.Contains(page.String(), "аккаунт переехал на новый адрес https://newshop.amocrm.ru") {
+		t.Fatalf("html: %v\n%s", err, page.String())
 	}
 }

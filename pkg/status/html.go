@@ -182,7 +182,8 @@ func newChart(days []DayCount) chart {
 }
 
 var pageTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
-	"barw": func() int { return chartW/14 - 8 },
+	"barw":     func() int { return chartW/14 - 8 },
+	"amoMoved": AmoMovedText,
 }).Parse(`<!doctype html>
 <html lang="ru">
 <head>
@@ -233,6 +234,7 @@ svg text{font:10px system-ui,Arial,sans-serif;fill:#5b6474}
 <div>Лимит запросов amoCRM: {{if .R.Limit.Banned}}<span class="ban">доступ заблокирован{{if .BanUntil}} до {{.BanUntil}}{{end}} — запросы приостановлены</span>{{else}}блокировки нет{{end}}</div>
 <div>Запросов к amoCRM за последний час: {{.R.Limit.RequestsLastHour}} (amoCRM разрешает до 7 в секунду)</div>
 <div>Токен amoCRM: {{.Token}}</div>
+{{if .R.AmoMovedTo}}<div class="ban">{{amoMoved .R.AmoMovedTo}}</div>{{end}}
 <div>Заказы Kaspi загружены по: {{if .Loaded}}{{.Loaded}}{{else}}ещё не загружались{{end}}</div>
 {{if .Steps}}<table>{{range .Steps}}<tr><td>{{.Title}}</td><td class="n">{{.N}}</td></tr>{{end}}</table>{{end}}
 </section>

@@ -161,6 +161,9 @@ func Text(r Report) string {
 		p("\n")
 	}
 	p("Поиск контактов: %s\n", r.ContactIndex.Text)
+	if r.AmoMovedTo != "" {
+		p("%s\n", AmoMovedText(r.AmoMovedTo))
+	}
 
 	if len(r.Problems) > 0 {
 		p("\nНе удалось прочитать:\n")
@@ -229,4 +232,11 @@ func oneLine(s string) string {
 		s = string(r[:300]) + "…"
 	}
 	return s
+}
+
+// AmoMovedText tells the owner that the amoCRM account moved to another
+// address, which the sync already uses, and what to change in .env.
+func AmoMovedText(base string) string {
+	return "amoCRM: аккаунт переехал на новый адрес " + base +
+		"; программа уже работает с ним. Обновите AMO_SUBDOMAIN в .env на этот адрес."
 }

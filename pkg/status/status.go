@@ -74,6 +74,10 @@ type Report struct {
 	Limit       LimitState     `json:"amocrm_limit"`
 	// ContactIndex is how new customers' contacts are found.
 	ContactIndex ContactIndex `json:"contact_index"`
+	// AmoMovedTo is the amoCRM account's new address, found when its
+	// subdomain was renamed ("" when it was not): the sync already uses
+	// it, and AMO_SUBDOMAIN in .env should be updated.
+	AmoMovedTo string `json:"amocrm_moved_to,omitempty"`
 	// Version is the program's version.
 	Version string `json:"version"`
 	// SetAside lists the orders set aside now: waiting for their next try
@@ -241,6 +245,12 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 			t := time.UnixMilli(ms).In(Almaty())
 			r.Watermark, r.WatermarkMs = &t, ms
 		}
+	}
+
+	if v, ok, err := src.Setting(ctx, domain.SettingAmoBaseURL); err != nil {
+		problem("amoCRM address", err)
+	} else if ok && v != "" {
+		r.AmoMovedTo = v // cleared once AMO_SUBDOMAIN names it
 	}
 
 	if ci, err := contactIndexState(ctx, src); err != nil {
