@@ -367,6 +367,9 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 				r.printf("проверка без записи: был бы создан контакт %s (%s)", p, c.Name)
 			}
 		} else {
+			if err := r.checkContactField(ctx); err != nil {
+				return err
+			}
 			contacts := map[string]domain.Contact{}
 			for _, p := range toCreate {
 				contacts[p] = BuildContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)

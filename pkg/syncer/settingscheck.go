@@ -142,9 +142,9 @@ func (r *run) refusedSetting(ctx context.Context, codes []string) error {
 	return err
 }
 
-// checkFieldSettings checks the custom field ids of .env against the
-// account's fields, once per run and only when something is to be created:
-// the lead fields (leadFields) and the contact address field.
+// checkFieldSettings checks the lead custom field ids of .env against the
+// account's fields, once per run and only when deals are to be created
+// (leadFields, which the deals need anyway).
 func (r *run) checkFieldSettings(ctx context.Context) error {
 	if _, err := r.leadFields(ctx); err != nil {
 		var se *domain.SettingError
@@ -157,6 +157,13 @@ func (r *run) checkFieldSettings(ctx context.Context) error {
 		}
 		// A temporary failure: createLeads reads the fields again.
 	}
+	return nil
+}
+
+// checkContactField checks AMO_CONTACT_ADDRESS_FIELD_ID against the
+// account's contact fields, once per run and only right before contacts
+// are created (a run whose customers are all known pays nothing for it).
+func (r *run) checkContactField(ctx context.Context) error {
 	if r.cfg.ContactAddressFieldID == 0 || r.contactFieldChecked {
 		return nil
 	}
