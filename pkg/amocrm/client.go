@@ -353,6 +353,10 @@ func (r *response) apiError(cl call, kind error) *APIError {
 // send waits for the limiter and makes one HTTP request.
 func (c *Client) send(ctx context.Context, method, target, logPath string, payload []byte, accessToken string) (*response, error) {
 	if err := c.lim.WaitBy(ctx, c.waitBound(ctx)); err != nil {
+		if errors.Is(err, ratelimit.ErrNoSlot) {
+			// Known outcome: the request never left this process.
+			return nil, errors.Join(err, domain.ErrNotSent)
+		}
 		return nil, err
 	}
 	var body io.Reader

@@ -22,8 +22,8 @@ func TestMaxWait_ExchangeFailsFastWhenThePaceIsAhead(t *testing.T) {
 	cfg.MaxWait = time.Second
 	c := h.client(cfg)
 	_, err := c.ExchangeCode(ctxT(t), h.fake.IssueCode())
-	if !errors.Is(err, ratelimit.ErrNoSlot) || !errors.Is(err, domain.ErrTransient) {
-		t.Fatalf("got %v, want a transient ErrNoSlot", err)
+	if !errors.Is(err, ratelimit.ErrNoSlot) || !errors.Is(err, domain.ErrTransient) || !errors.Is(err, domain.ErrNotSent) {
+		t.Fatalf("got %v, want a transient ErrNoSlot that says nothing was sent", err)
 	}
 	if _, err := c.Users(ctxT(t)); !errors.Is(err, ratelimit.ErrNoSlot) {
 		t.Fatalf("GET: got %v, want ErrNoSlot without retries", err)

@@ -31,6 +31,11 @@ var (
 	// ErrBadRequest: the API rejected the request as malformed (400)
 	// without per-item validation errors.
 	ErrBadRequest = errors.New("bad request")
+	// ErrNotSent: the request was never sent (no rate-limit slot was free
+	// before the run's deadline). It also matches ErrTransient, but unlike
+	// other transient failures of a create its outcome is known: nothing
+	// was created, so nothing needs to be looked up before trying again.
+	ErrNotSent = errors.New("request not sent")
 )
 
 // ValidationError is amoCRM's 400 with validation-errors: the failing items

@@ -652,10 +652,21 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 			return err
 		}
 	}
+	var notSent []string
 	for code, err := range res.postponed {
 		// The create may have happened: the row stays in lead_requested and
-		// the next attempt searches amoCRM for it first.
+		// the next attempt searches amoCRM for it first, unless the request
+		// was never sent (the run's time was up before a rate-limit slot).
+		if errors.Is(err, domain.ErrNotSent) {
+			notSent = append(notSent, code)
+		}
 		r.postpone(byCode[code], fmt.Errorf("amocrm: create lead: %w", err))
+	}
+	if len(notSent) > 0 && !r.cfg.DryRun {
+		sort.Strings(notSent)
+		if err := r.ledger.SetStep(ctx, notSent, domain.StepNew, r.now()); err != nil {
+			return lerr("undo lead intent", err)
+		}
 	}
 	if len(again) > 0 {
 		if err := r.resolveContacts(ctx, again); err != nil {

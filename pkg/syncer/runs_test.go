@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,38 @@ func TestFetchNew_LimiterWaitsAreBoundedByTheRunBudget(t *testing.T) {
 		}
 		if s.Pending != 1 || s.Created != 0 || e.amoRequests() != 0 {
 			t.Fatalf("summary %+v, amoCRM requests %d", s, e.amoRequests())
+		}
+	})
+}
+
+// A deal whose create was never sent (no rate-limit slot before the run's
+// deadline) goes back to the start: the next run creates it without first
+// searching amoCRM for a deal that cannot exist.
+func TestFetchNew_CreateNotSentNeedsNoSearch(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.add(e.order("900000041", time.Hour, "7011234567"))
+		sent := false
+		e.crmOverride = crmWith{CRM: e.crm, createLeads: func(ctx context.Context, leads []domain.Lead) ([]domain.Lead, error) {
+			if !sent {
+				return nil, fmt.Errorf("amocrm: create leads: %w", errors.Join(domain.ErrTransient, domain.ErrNotSent))
+			}
+			return e.crm.CreateLeads(ctx, leads)
+		}}
+		if s := e.fetch(); s.Created != 0 || s.Failed != 0 {
+			t.Fatalf("first run: %s", s)
+		}
+		if r := e.record("900000041"); r.Step != domain.StepNew || r.Attempts != 0 {
+			t.Fatalf("after a create that was not sent: %+v", r)
+		}
+		sent = true
+		before := len(e.amo.Requests())
+		if s := e.fetch(); s.Created != 1 {
+			t.Fatalf("second run: %s", s)
+		}
+		for _, r := range e.amo.Requests()[before:] {
+			if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v4/leads") && strings.Contains(r.Path, "query=") {
+				t.Fatalf("searched amoCRM for a deal whose create was never sent: %s", r.Path)
+			}
 		}
 	})
 }
