@@ -114,12 +114,11 @@ func (b *bench) contacts(ctx context.Context, fakeRPS int, maxRPS float64) error
 // just before), then an idle run.
 func (b *bench) steadyState(ctx context.Context, fakeRPS int, maxRPS float64, v variant) error {
 	o := b.o
-	s, err := newShop(ctx, o, fakeRPS, maxRPS)
+	s, err := newVariantShop(ctx, o, fakeRPS, maxRPS, v)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	s.cfg.ContactIndexMax = v.indexMax
 	now := time.Now()
 	past := firstBacklog(60, 40, 10, o.seed+200, now.Add(-time.Hour))
 	seedContacts(s.amo, past, 10)

@@ -184,12 +184,11 @@ func (b *bench) run(ctx context.Context) error {
 
 func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64, v variant) error {
 	o := b.o
-	s, err := newShop(ctx, o, fakeRPS, maxRPS)
+	s, err := newVariantShop(ctx, o, fakeRPS, maxRPS, v)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	s.cfg.ContactIndexMax = v.indexMax
 	now := time.Now()
 	first := firstBacklog(o.orders, o.phones, o.skus, o.seed, now)
 	w := describe(first)

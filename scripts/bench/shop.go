@@ -297,3 +297,14 @@ func (s *shop) checkDeals(codes []string) string {
 	}
 	return strings.Join(problems, "; ")
 }
+
+// newVariantShop is newShop with the contact-resolution variant applied
+// (phone index or one search per phone).
+func newVariantShop(ctx context.Context, o options, fakeRPS int, maxRPS float64, v variant) (*shop, error) {
+	s, err := newShop(ctx, o, fakeRPS, maxRPS)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.ContactIndexMax = v.indexMax
+	return s, nil
+}
