@@ -21,8 +21,12 @@ type leadIn struct {
 	ResponsibleUserID  int64          `json:"responsible_user_id"`
 	IsDeleted          bool           `json:"is_deleted"`
 	CreatedAt          int64          `json:"created_at"`
+	UpdatedAt          int64          `json:"updated_at"`
 	CustomFieldsValues []fieldValueIn `json:"custom_fields_values"`
 	Embedded           struct {
+		LossReason []struct {
+			Name string `json:"name"`
+		} `json:"loss_reason"`
 		Tags []struct {
 			Name string `json:"name"`
 		} `json:"tags"`
@@ -36,7 +40,10 @@ type leadIn struct {
 func (in leadIn) domain() domain.Lead {
 	l := domain.Lead{ID: in.ID, Name: in.Name, Price: int64(math.Round(float64(in.Price))),
 		PipelineID: in.PipelineID, StatusID: in.StatusID, ResponsibleUserID: in.ResponsibleUserID,
-		IsDeleted: in.IsDeleted, CreatedAt: in.CreatedAt, Fields: fieldsIn(in.CustomFieldsValues)}
+		IsDeleted: in.IsDeleted, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, Fields: fieldsIn(in.CustomFieldsValues)}
+	if len(in.Embedded.LossReason) > 0 {
+		l.LossReason = in.Embedded.LossReason[0].Name
+	}
 	for _, t := range in.Embedded.Tags {
 		l.Tags = append(l.Tags, t.Name)
 	}
@@ -85,7 +92,9 @@ type leadUpdateOut struct {
 	PipelineID int64  `json:"pipeline_id,omitempty"`
 	StatusID   int64  `json:"status_id,omitempty"`
 	Price      *int64 `json:"price,omitempty"`
-	RequestID  string `json:"request_id"`
+	// Fields: a cleared field goes as values: null.
+	Fields    []fieldValueOut `json:"custom_fields_values,omitempty"`
+	RequestID string          `json:"request_id"`
 }
 
 // SearchLeads runs GET /api/v4/leads?query= (one full page, with contacts).
@@ -124,6 +133,38 @@ func (c *Client) LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, fil
 	out := make([]domain.Lead, 0, len(pg.Embedded.Leads))
 	for _, in := range pg.Embedded.Leads {
 		out = append(out, in.domain())
+	}
+	return out, pg.Links.Next != nil, nil
+}
+
+// LeadsInStagesPage implements domain.CRM: GET /api/v4/leads with
+// filter[statuses][i][pipeline_id|status_id], filter[updated_at][from] and
+// order[updated_at]=asc, or only order[updated_at]=desc; with=loss_reason,
+// limit=250.
+func (c *Client) LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, fromSec int64, filter bool, pageNo int) ([]domain.Lead, bool, error) {
+	pageNo = max(pageNo, 1)
+	q := url.Values{"limit": {strconv.Itoa(pageLimit)}, "page": {strconv.Itoa(pageNo)}, "with": {"loss_reason"}}
+	if filter {
+		for i, st := range statuses {
+			k := "filter[statuses][" + strconv.Itoa(i) + "]"
+			q.Set(k+"[pipeline_id]", itoa(pipelineID))
+			q.Set(k+"[status_id]", itoa(st))
+		}
+		q.Set("filter[updated_at][from]", itoa(fromSec))
+		q.Set("order[updated_at]", "asc")
+	} else {
+		q.Set("order[updated_at]", "desc")
+	}
+	var pg page[leadsEmbedded]
+	st, err := c.do(ctx, call{op: "list leads by stage", method: http.MethodGet, path: "/api/v4/leads", query: q, out: &pg})
+	if err != nil || st == http.StatusNoContent {
+		return nil, false, err
+	}
+	out := make([]domain.Lead, 0, len(pg.Embedded.Leads))
+	for _, in := range pg.Embedded.Leads {
+		if !in.IsDeleted {
+			out = append(out, in.domain())
+		}
 	}
 	return out, pg.Links.Next != nil, nil
 }
@@ -234,12 +275,25 @@ func (c *Client) UpdateLeads(ctx context.Context, updates []domain.LeadUpdate) e
 		if u.StatusID != 0 && u.PipelineID == 0 {
 			return fmt.Errorf("amocrm: %s: lead %d: status without pipeline_id: %w", op, u.ID, domain.ErrBadRequest)
 		}
-		if u.StatusID == 0 && u.PipelineID == 0 && u.Price == nil {
+		if u.StatusID == 0 && u.PipelineID == 0 && u.Price == nil && len(u.Fields) == 0 {
 			continue // nothing to change
+		}
+		var fields []fieldValueOut
+		for _, f := range u.Fields {
+			if f.FieldID <= 0 {
+				return fmt.Errorf("amocrm: %s: lead %d: field without id: %w", op, u.ID, domain.ErrBadRequest)
+			}
+			fv := fieldValueOut{FieldID: f.FieldID}
+			for _, it := range f.Values {
+				if it.Value != nil {
+					fv.Values = append(fv.Values, fieldItemOut{Value: it.Value, EnumCode: it.EnumCode})
+				}
+			}
+			fields = append(fields, fv) // no values: null, the field is cleared
 		}
 		id := itoa(u.ID)
 		body = append(body, leadUpdateOut{ID: u.ID, PipelineID: u.PipelineID, StatusID: u.StatusID,
-			Price: u.Price, RequestID: id})
+			Price: u.Price, Fields: fields, RequestID: id})
 		ids = append(ids, id)
 	}
 	if len(body) == 0 {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -69,4 +70,127 @@ type KaspiActions interface {
 // order before anything else).
 type OrderWriter interface {
 	Accept(ctx context.Context, o Order) (Order, error)
+}
+
+// ActionRearmed: a refused action whose deal was seen outside the action's
+// stage afterwards; when the deal comes back into the stage, the action is
+// tried again (a manager's deliberate second move, not any edit).
+const ActionRearmed ActionState = "rearmed"
+
+// Actions lists the action names in the order KASPI_ACTIONS documents them.
+var Actions = []string{ActionAccept, ActionAssemble, ActionComplete, ActionCancel}
+
+// ActionSettings are the stage actions of one Kaspi store: which amoCRM
+// stage of its pipeline triggers which action, and the fields and defaults
+// the actions read. The zero value has no stage actions.
+type ActionSettings struct {
+	// Stages maps an action name to the amoCRM status id that triggers it.
+	Stages map[string]int64
+	// CancelReason is the Kaspi cancellation reason used when the deal's
+	// reason field is empty or not configured.
+	CancelReason string
+	// Custom field ids of the deal (0 = not used).
+	CancelReasonFieldID int64 // select: the option names a Kaspi reason
+	ParcelsFieldID      int64 // numeric: numberOfSpace for assemble
+	CodeFieldID         int64 // text: the buyer's completion code
+	WaybillFieldID      int64 // url/text: the Kaspi Delivery waybill link
+	// MaxPerRun: a run finding more actions pending acts on none of them
+	// unless confirmed.
+	MaxPerRun int
+	// Keys are the setting names the values were read from (for errors).
+	Keys ActionKeys
+}
+
+// ActionKeys are the names of the settings ActionSettings is read from.
+type ActionKeys struct {
+	Actions, CancelReason, CancelReasonField, ParcelsField, CodeField, WaybillField, MaxPerRun string
+}
+
+// DefaultActionKeys are the keys of the first (or only) Kaspi store.
+var DefaultActionKeys = ActionKeys{
+	Actions:           "KASPI_ACTIONS",
+	CancelReason:      "KASPI_CANCEL_REASON",
+	CancelReasonField: "AMO_LEAD_CANCEL_REASON_FIELD_ID",
+	ParcelsField:      "AMO_LEAD_PARCELS_FIELD_ID",
+	CodeField:         "AMO_LEAD_KASPI_CODE_FIELD_ID",
+	WaybillField:      "AMO_LEAD_WAYBILL_FIELD_ID",
+	MaxPerRun:         "KASPI_ACTIONS_MAX_PER_RUN",
+}
+
+// Defaults of the action settings.
+const (
+	DefaultCancelReason     = "BUYER_CANCELLATION_BY_MERCHANT"
+	DefaultActionsMaxPerRun = 50
+)
+
+// MerchantCancelReasons are the reasons a merchant may send to Kaspi,
+// with the option names a deal's select field uses for them.
+var MerchantCancelReasons = []struct{ Reason, Option string }{
+	{"BUYER_CANCELLATION_BY_MERCHANT", "Отмена по просьбе покупателя"},
+	{"BUYER_NOT_REACHABLE", "Не удалось связаться с покупателем"},
+	{"MERCHANT_OUT_OF_STOCK", "Нет в наличии"},
+}
+
+// CancelReasonOf maps a select option (its name, or the Kaspi reason
+// itself) to a Kaspi reason; "" when it names none.
+func CancelReasonOf(option string) string {
+	for _, r := range MerchantCancelReasons {
+		if equalFoldTrim(option, r.Option) || equalFoldTrim(option, r.Reason) {
+			return r.Reason
+		}
+	}
+	return ""
+}
+
+// Enabled reports whether any stage action is configured.
+func (s ActionSettings) Enabled() bool { return len(s.Stages) > 0 }
+
+// ActionOf returns the action stage statusID triggers ("" for none).
+func (s ActionSettings) ActionOf(statusID int64) string {
+	for _, a := range Actions {
+		if id, ok := s.Stages[a]; ok && id == statusID {
+			return a
+		}
+	}
+	return ""
+}
+
+// StageIDs returns the configured stages in the order of Actions.
+func (s ActionSettings) StageIDs() []int64 {
+	var out []int64
+	for _, a := range Actions {
+		if id, ok := s.Stages[a]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// StageActions is the writer of the stage actions besides Accept.
+type StageActions interface {
+	OrderWriter
+	Cancel(ctx context.Context, o Order, reason, comment string) (Order, error)
+	Assemble(ctx context.Context, o Order, parcels int) (Order, error)
+	SendCompletionCode(ctx context.Context, o Order) (Order, error)
+	Complete(ctx context.Context, o Order, securityCode string) (Order, error)
+}
+
+// StageLedger is what the stage actions need of the ledger besides
+// KaspiActions.
+type StageLedger interface {
+	KaspiActions
+	// RecordsByLead returns the ledger rows of these deals, by lead id;
+	// deals the ledger lacks are absent.
+	RecordsByLead(ctx context.Context, leadIDs []int64) (map[int64]Record, error)
+	// ActionsInState lists the rows of action in state, oldest change first,
+	// at most limit ("" action: every action).
+	ActionsInState(ctx context.Context, action string, state ActionState, limit int) ([]KaspiAction, error)
+	// RestartAction records a new intent of an action that has a row
+	// (refused, rearmed, or a completion asking for a new code): state
+	// intent, tries 1, no detail. Unknown row: ErrNotFound.
+	RestartAction(ctx context.Context, code, action string, now time.Time) error
+}
+
+func equalFoldTrim(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }

@@ -62,7 +62,9 @@ type Lead struct {
 	Fields            []FieldValue
 	ContactID         int64 // main contact; 0 = none
 	IsDeleted         bool
-	CreatedAt         int64 // unix seconds, as read back (never sent)
+	CreatedAt         int64  // unix seconds, as read back (never sent)
+	UpdatedAt         int64  // unix seconds, as read back (never sent)
+	LossReason        string // the loss reason's name, when read with it
 }
 
 // LeadUpdate is one item of a batched PATCH /api/v4/leads. StatusID is sent
@@ -72,6 +74,9 @@ type LeadUpdate struct {
 	PipelineID int64
 	StatusID   int64
 	Price      *int64
+	// Fields are custom field values to write; a field with no Values is
+	// cleared.
+	Fields []FieldValue
 }
 
 // Link ties a catalog element to a lead with a quantity.
@@ -130,6 +135,14 @@ type CRM interface {
 	// post-filter); without, every lead newest first
 	// (order[created_at]=desc). more says whether a next page exists.
 	LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, filter bool, page int) (leads []Lead, more bool, err error)
+	// LeadsInStagesPage reads one page (1-based, up to 250 leads, fields
+	// and loss reason included) of the leads of pipelineID. With filter:
+	// those in statuses updated at or after fromSec, oldest change first
+	// (filter[statuses], filter[updated_at][from], order[updated_at]=asc);
+	// an account outside the filters alpha ignores the filters, so callers
+	// post-filter. Without: every lead of the account, latest change first
+	// (order[updated_at]=desc), to be read down to fromSec.
+	LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, fromSec int64, filter bool, page int) (leads []Lead, more bool, err error)
 	// CreateLeads creates leads and returns them with ID set, matched by RequestID.
 	CreateLeads(ctx context.Context, leads []Lead) ([]Lead, error)
 	// UpdateLeads applies a batch of status/price changes.

@@ -72,3 +72,68 @@ func (s *DB) AcceptCandidates(ctx context.Context, limit int) ([]domain.Record, 
 	}
 	return recs, nil
 }
+
+var _ domain.StageLedger = (*DB)(nil)
+
+// RecordsByLead implements domain.StageLedger.
+func (s *DB) RecordsByLead(ctx context.Context, leadIDs []int64) (map[int64]domain.Record, error) {
+	out := make(map[int64]domain.Record, len(leadIDs))
+	var ids []any
+	for _, id := range leadIDs {
+		if id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	for start := 0; start < len(ids); start += inBatch {
+		part := ids[start:min(start+inBatch, len(ids))]
+		recs, err := s.queryRecords(ctx, s.db, "SELECT "+recordCols+" FROM orders_map WHERE lead_id IN ("+
+			placeholders(len(part))+")", part...)
+		if err != nil {
+			return nil, fmt.Errorf("store: records by lead: %w", err)
+		}
+		for _, r := range recs {
+			out[r.LeadID] = r
+		}
+	}
+	return out, nil
+}
+
+// ActionsInState implements domain.StageLedger.
+func (s *DB) ActionsInState(ctx context.Context, action string, state domain.ActionState, limit int) ([]domain.KaspiAction, error) {
+	q := `SELECT order_code, action, state, tries, detail, created_at, updated_at FROM kaspi_actions WHERE state = ?`
+	args := []any{string(state)}
+	if action != "" {
+		q += " AND action = ?"
+		args = append(args, action)
+	}
+	q += " ORDER BY updated_at, order_code LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.d.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: kaspi actions %s: %w", state, err)
+	}
+	defer rows.Close()
+	var out []domain.KaspiAction
+	for rows.Next() {
+		var a domain.KaspiAction
+		var st string
+		var detail sql.NullString
+		if err := rows.Scan(&a.Code, &a.Action, &st, &a.Tries, &detail, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}); err != nil {
+			return nil, fmt.Errorf("store: kaspi actions %s: %w", state, err)
+		}
+		a.State, a.Detail = domain.ActionState(st), detail.String
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: kaspi actions %s: %w", state, err)
+	}
+	return out, nil
+}
+
+// RestartAction implements domain.StageLedger.
+func (s *DB) RestartAction(ctx context.Context, code, action string, now time.Time) error {
+	return s.inTx(ctx, "restart kaspi action", func(tx *sql.Tx) error {
+		return mustAffect(tx.ExecContext(ctx, s.d.q(`UPDATE kaspi_actions SET state = ?, tries = 1, detail = '', updated_at = ?
+			WHERE order_code = ? AND action = ?`), string(domain.ActionIntent), dbTime(now), code, action))
+	})
+}

@@ -358,6 +358,13 @@ func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[
 	if l.LossReasonID != 0 {
 		loss = l.LossReasonID
 	}
+	if with["loss_reason"] {
+		lr := []any{}
+		if name, ok := s.lossReasons[l.LossReasonID]; ok && l.LossReasonID != 0 {
+			lr = append(lr, map[string]any{"id": l.LossReasonID, "name": name, "sort": 1})
+		}
+		emb["loss_reason"] = lr
+	}
 	if l.ClosedAt != 0 {
 		closed = l.ClosedAt
 	}
@@ -374,7 +381,8 @@ func (s *Server) renderLead(r *http.Request, l *lead, with map[string]bool) map[
 }
 
 // listLeads is GET /api/v4/leads: query (full text over name and field
-// values), filter[id][], order[created_at|id]; filter[created_at][from|to]
+// values), filter[id][], order[created_at|updated_at|id];
+// filter[created_at][from|to], filter[statuses] and filter[updated_at][from]
 // only with Options.Filters; other filters are silently ignored, as on an
 // account outside the filters alpha.
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
@@ -384,6 +392,8 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	created, byCreated := s.createdFilter(q)
+	stages, byStage := s.statusesFilter(q)
+	updatedFrom, byUpdated := s.updatedFilter(q)
 	var list []*lead
 	for _, id := range sortedKeys(s.leads) {
 		l := s.leads[id]
@@ -391,6 +401,12 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if byCreated && (l.CreatedAt < created[0] || l.CreatedAt > created[1]) {
+			continue
+		}
+		if byStage && !stages[[2]int64{l.PipelineID, l.StatusID}] {
+			continue
+		}
+		if byUpdated && l.UpdatedAt < updatedFrom {
 			continue
 		}
 		if !s.searchable(l.indexedAt, q.Get("query")) || !matchQuery(q.Get("query"), []string{l.Name}, l.Fields) {
@@ -445,6 +461,38 @@ func (s *Server) createdFilter(q url.Values) ([2]int64, bool) {
 		r[1] = n
 	}
 	return r, true
+}
+
+// statusesFilter reads filter[statuses][i][pipeline_id] and [status_id]
+// (amocrm-api.md §6: the pair form) when the account is in the filters
+// alpha. Caller holds mu.
+func (s *Server) statusesFilter(q url.Values) (map[[2]int64]bool, bool) {
+	if !s.opts.Filters {
+		return nil, false
+	}
+	out := map[[2]int64]bool{}
+	for i := 0; ; i++ {
+		k := "filter[statuses][" + strconv.Itoa(i) + "]"
+		p, st := q.Get(k+"[pipeline_id]"), q.Get(k+"[status_id]")
+		if p == "" && st == "" {
+			break
+		}
+		pn, _ := strconv.ParseInt(p, 10, 64)
+		sn, _ := strconv.ParseInt(st, 10, 64)
+		out[[2]int64{pn, sn}] = true
+	}
+	return out, len(out) > 0
+}
+
+// updatedFilter reads filter[updated_at][from] (unix seconds) when the
+// account is in the filters alpha. Caller holds mu.
+func (s *Server) updatedFilter(q url.Values) (int64, bool) {
+	v := q.Get("filter[updated_at][from]")
+	if !s.opts.Filters || v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
 }
 
 // sortLeads applies order[created_at|updated_at|id]=asc|desc (id ascending

@@ -117,4 +117,45 @@ func runActions(t *testing.T, open func(t *testing.T) *store.DB) {
 			t.Fatalf("limit 1: %v", recs)
 		}
 	})
+
+	t.Run("KaspiActions_StageLedger", func(t *testing.T) {
+		t.Parallel()
+		db := open(t)
+		_, err := db.Ingest(ctx, []domain.Order{order("L1", 100), order("L2", 200), order("NOLEAD", 300)}, t0)
+		must(t, err)
+		must(t, db.SetLead(ctx, "L1", 501, t0))
+		must(t, db.SetLead(ctx, "L2", 502, t0))
+		byLead, err := db.RecordsByLead(ctx, []int64{501, 502, 999, 0})
+		must(t, err)
+		if len(byLead) != 2 || byLead[501].Code != "L1" || byLead[502].Code != "L2" {
+			t.Fatalf("records by lead: %+v", byLead)
+		}
+		for i, code := range []string{"L1", "L2"} {
+			_, err := db.BeginAction(ctx, code, domain.ActionAssemble, t0)
+			must(t, err)
+			must(t, db.SetActionState(ctx, code, domain.ActionAssemble, domain.ActionWaiting, "waybill", false, t0.Add(time.Duration(2-i)*time.Minute)))
+		}
+		_, err = db.BeginAction(ctx, "L1", domain.ActionCancel, t0)
+		must(t, err)
+		waiting, err := db.ActionsInState(ctx, domain.ActionAssemble, domain.ActionWaiting, 10)
+		must(t, err)
+		if len(waiting) != 2 || waiting[0].Code != "L2" || waiting[1].Code != "L1" || waiting[0].Detail != "waybill" {
+			t.Fatalf("waiting assembles (oldest change first): %+v", waiting)
+		}
+		intents, err := db.ActionsInState(ctx, "", domain.ActionIntent, 10)
+		must(t, err)
+		if len(intents) != 1 || intents[0].Action != domain.ActionCancel {
+			t.Fatalf("intents of every action: %+v", intents)
+		}
+		must(t, db.SetActionState(ctx, "L1", domain.ActionCancel, domain.ActionRefused, "отказ", true, t0))
+		must(t, db.RestartAction(ctx, "L1", domain.ActionCancel, t0.Add(time.Hour)))
+		a, err := db.KaspiAction(ctx, "L1", domain.ActionCancel)
+		must(t, err)
+		if a.State != domain.ActionIntent || a.Tries != 1 || a.Detail != "" || !a.UpdatedAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("restarted: %+v", a)
+		}
+		if err := db.RestartAction(ctx, "NOLEAD", domain.ActionCancel, t0); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("restart of an unknown row: %v", err)
+		}
+	})
 }
