@@ -120,6 +120,9 @@ type Config struct {
 	AmoStatusMap map[string]int64
 	// KaspiAutoAccept: accept in Kaspi every new order once its deal exists.
 	KaspiAutoAccept bool
+	// KaspiActions: the Kaspi actions a deal's stage triggers (KASPI_ACTIONS
+	// and the settings of those actions; none when unset).
+	KaspiActions domain.ActionSettings
 
 	LogRetentionDays      int // 0 = keep forever
 	SnapshotRetentionDays int // 0 = keep forever
@@ -239,6 +242,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 
 	c.LogRetentionDays = r.intRange("LOG_RETENTION_DAYS", DefaultLogRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
 	c.KaspiAutoAccept = r.flag("KASPI_AUTO_ACCEPT")
+	c.KaspiActions = r.actions(domain.DefaultActionKeys)
 	c.SnapshotRetentionDays = r.intRange("SNAPSHOT_RETENTION_DAYS", DefaultSnapshotRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
 	c.MemoryLimitMB = r.intRange("MEMORY_LIMIT_MB", 0, 0, 1<<20, "мегабайты (0 — без ограничения)")
 
@@ -485,6 +489,17 @@ func (r *reader) statusMap(key string) map[string]int64 {
 		out[k] = n
 	}
 	return out
+}
+
+// actions reads the stage actions; a bad value is one problem line.
+func (r *reader) actions(keys domain.ActionKeys) domain.ActionSettings {
+	s, err := ReadActions(r.str, keys)
+	if se, ok := err.(*domain.SettingError); ok {
+		r.lines = append(r.lines, se.Error())
+		r.public = append(r.public, se.Key+": "+se.Reason)
+		return domain.ActionSettings{Keys: keys, CancelReason: domain.DefaultCancelReason, MaxPerRun: domain.DefaultActionsMaxPerRun}
+	}
+	return s
 }
 
 // errorCause keeps the reason of a file error without its path.

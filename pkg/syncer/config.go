@@ -49,6 +49,11 @@ type Config struct {
 	// AutoAccept (KASPI_AUTO_ACCEPT) accepts in Kaspi every order waiting
 	// for the merchant once its deal is complete.
 	AutoAccept bool
+	// Actions are the stage actions (KASPI_ACTIONS and its settings);
+	// ConfirmActions lets a run take more than Actions.MaxPerRun of them
+	// (--confirm-actions).
+	Actions        domain.ActionSettings
+	ConfirmActions bool
 
 	// ContactIndexMax is AMO_CONTACT_INDEX_MAX: the phone index is built
 	// for accounts of at most this many contacts (0: no index, one search
@@ -88,7 +93,9 @@ type Deps struct {
 	Now    func() time.Time
 	Out    io.Writer // progress, dry-run and set-aside lines for the operator
 	// Actions and Writer are needed when Kaspi actions are configured
-	// (AutoAccept): the action ledger and the Kaspi client that writes.
+	// (AutoAccept, and with stage actions a domain.StageLedger and a
+	// domain.StageActions): the action ledger and the Kaspi client that
+	// writes.
 	Actions domain.KaspiActions
 	Writer  domain.OrderWriter
 }
@@ -115,6 +122,7 @@ type Summary struct {
 	Refreshed    int // reconcile: open orders looked up by code
 	Accepted     int // orders accepted in Kaspi (KASPI_AUTO_ACCEPT)
 	KaspiRefused int // Kaspi actions Kaspi refused
+	KaspiActions int // stage actions done or under way (KASPI_ACTIONS)
 	AmoRequests  int64
 	KaspiReqs    int64
 	Seconds      float64
@@ -158,6 +166,10 @@ func (c *countingCRM) SearchLeads(ctx context.Context, q string) ([]domain.Lead,
 func (c *countingCRM) GetLeads(ctx context.Context, ids []int64) ([]domain.Lead, error) {
 	c.calls.Add(1)
 	return c.CRM.GetLeads(ctx, ids)
+}
+func (c *countingCRM) LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, from int64, filter bool, page int) ([]domain.Lead, bool, error) {
+	c.calls.Add(1)
+	return c.CRM.LeadsInStagesPage(ctx, pipelineID, statuses, from, filter, page)
 }
 func (c *countingCRM) CreateLeads(ctx context.Context, ls []domain.Lead) ([]domain.Lead, error) {
 	c.calls.Add(1)

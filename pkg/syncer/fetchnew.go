@@ -64,6 +64,9 @@ func (r *run) fetchNew(ctx context.Context) error {
 	if err := r.autoAccept(ctx); err != nil {
 		return err
 	}
+	if err := r.stageActions(ctx); err != nil {
+		return err
+	}
 	return r.dropSnapshots(ctx)
 }
 

@@ -34,6 +34,7 @@ type change struct {
 	mapped        int64
 	refused       int64  // the status amoCRM refused to move the deal to: reported once, not retried
 	actionNote    string // our own Kaspi action caused the change: this note stands in for the change note
+	leadAt        int64  // the deal's stage as just read (0: unknown); a move there is not sent
 }
 
 // needsAmo reports whether the change needs an amoCRM request.
@@ -113,6 +114,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		return err
 	}
 	if err := r.autoAccept(ctx); err != nil {
+		return err
+	}
+	if err := r.stageActions(ctx); err != nil {
 		return err
 	}
 	return r.dropSnapshots(ctx)
@@ -310,7 +314,7 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 
 	var upd []*change
 	for _, code := range codes {
-		if c := changes[code]; c.target != 0 || c.totalChanged {
+		if c := changes[code]; (c.target != 0 && c.target != c.leadAt) || c.totalChanged {
 			upd = append(upd, c)
 		}
 	}

@@ -45,6 +45,9 @@ func (s Summary) Counts() string {
 	if s.Accepted > 0 || s.KaspiRefused > 0 {
 		fmt.Fprintf(&b, ", принято в Kaspi %d, Kaspi отказал %d", s.Accepted, s.KaspiRefused)
 	}
+	if s.KaspiActions > 0 {
+		fmt.Fprintf(&b, ", действий в Kaspi по этапам сделок %d", s.KaspiActions)
+	}
 	fmt.Fprintf(&b, "; запросов к amoCRM %d, к Kaspi %d; %s с", s.AmoRequests, s.KaspiReqs, strings.Replace(fmt.Sprintf("%.1f", s.Seconds), ".", ",", 1))
 	return b.String()
 }

@@ -21,10 +21,13 @@ type run struct {
 	// actions and writer are set when Kaspi actions are configured.
 	actions domain.KaspiActions
 	writer  domain.OrderWriter
-	log     *slog.Logger
-	out     io.Writer
-	clock   func() time.Time
-	loc     *time.Location
+	// stageLedger and stageWriter are set when stage actions are configured.
+	stageLedger domain.StageLedger
+	stageWriter domain.StageActions
+	log         *slog.Logger
+	out         io.Writer
+	clock       func() time.Time
+	loc         *time.Location
 
 	start, deadline  time.Time
 	sum              Summary
@@ -63,20 +66,32 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if cfg.AutoAccept && (d.Actions == nil || d.Writer == nil) {
 		return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi action ledger and writer", task)
 	}
+	var sl domain.StageLedger
+	var sw domain.StageActions
+	if cfg.Actions.Enabled() {
+		var ok1, ok2 bool
+		sl, ok1 = d.Actions.(domain.StageLedger)
+		sw, ok2 = d.Writer.(domain.StageActions)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: KASPI_ACTIONS needs the Kaspi action ledger and writer", task)
+		}
+	}
 	r := &run{
-		cfg:        cfg,
-		ledger:     d.Ledger,
-		crm:        &countingCRM{CRM: d.CRM},
-		kaspi:      &countingKaspi{OrderSource: d.Kaspi},
-		actions:    d.Actions,
-		writer:     d.Writer,
-		log:        d.Logger,
-		out:        d.Out,
-		clock:      d.Now,
-		loc:        almaty(),
-		seen:       map[string]bool{},
-		foundNow:   map[string]bool{},
-		dryNewSeen: map[string]bool{},
+		stageLedger: sl,
+		stageWriter: sw,
+		cfg:         cfg,
+		ledger:      d.Ledger,
+		crm:         &countingCRM{CRM: d.CRM},
+		kaspi:       &countingKaspi{OrderSource: d.Kaspi},
+		actions:     d.Actions,
+		writer:      d.Writer,
+		log:         d.Logger,
+		out:         d.Out,
+		clock:       d.Now,
+		loc:         almaty(),
+		seen:        map[string]bool{},
+		foundNow:    map[string]bool{},
+		dryNewSeen:  map[string]bool{},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

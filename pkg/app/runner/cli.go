@@ -29,8 +29,9 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 	dry := fs.Bool("dry-run", false, "read everything, write nothing to amoCRM, print what would be created")
 	since := fs.String("since", "", "backfill from this date (YYYY-MM-DD, Asia/Almaty)")
 	limit := fs.Int("limit", 0, "process at most N orders (0 = no limit)")
+	confirm := fs.Bool("confirm-actions", false, "take the Kaspi stage actions even when more than KASPI_ACTIONS_MAX_PER_RUN are pending")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [--dry-run] [--since YYYY-MM-DD] [--limit N]\n", task)
+		fmt.Fprintf(stderr, "Usage: %s [--dry-run] [--confirm-actions] [--since YYYY-MM-DD] [--limit N]\n", task)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,7 +44,7 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 		fmt.Fprintf(stderr, "%s: лишний аргумент %q (см. --help)\n", task, fs.Arg(0))
 		return app.ExitConfig
 	}
-	ro := Options{DryRun: *dry, Limit: *limit, Out: stdout}
+	ro := Options{DryRun: *dry, ConfirmActions: *confirm, Limit: *limit, Out: stdout}
 	if *since != "" {
 		day, err := time.ParseInLocation("2006-01-02", *since, applog.Almaty)
 		if err != nil {

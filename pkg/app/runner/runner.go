@@ -73,6 +73,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		Budget:                     c.RunTimeBudget,
 		StatusMap:                  c.AmoStatusMap,
 		AutoAccept:                 c.KaspiAutoAccept,
+		Actions:                    c.KaspiActions,
 	}
 	sc.ContactIndexMax = c.AmoContactIndexMax
 	sc.Warnings = ConfigWarnings(e)
@@ -93,8 +94,11 @@ type Options struct {
 	// the process already; only the database lock is taken here.
 	LockHeld bool
 	DryRun   bool
-	Since    time.Time // backfill start; zero = none
-	Limit    int
+	// ConfirmActions: take the Kaspi stage actions even when more than
+	// KASPI_ACTIONS_MAX_PER_RUN are pending (--confirm-actions).
+	ConfirmActions bool
+	Since          time.Time // backfill start; zero = none
+	Limit          int
 	// Out receives progress and set-aside lines (nil: discard).
 	Out io.Writer
 }
@@ -136,6 +140,7 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	}
 	cfg := SyncConfig(e)
 	cfg.DryRun = o.DryRun
+	cfg.ConfirmActions = o.ConfirmActions
 	cfg.Limit = o.Limit
 	cfg.Since = o.Since
 	out := o.Out

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// ReadActions reads the stage actions of one Kaspi store from the keys
+// named in keys (get returns a key's trimmed value, "" when unset). Every
+// setting is optional: without KASPI_ACTIONS nothing is written to Kaspi
+// from a stage. A bad value is a *domain.SettingError naming the key. That
+// the stages belong to the store's pipeline is checked against the
+// account (doctor, and the run before any action).
+func ReadActions(get func(key string) string, keys domain.ActionKeys) (domain.ActionSettings, error) {
+	s := domain.ActionSettings{Keys: keys, CancelReason: domain.DefaultCancelReason, MaxPerRun: domain.DefaultActionsMaxPerRun}
+	if v := get(keys.Actions); v != "" {
+		stages, err := parseStages(keys.Actions, v)
+		if err != nil {
+			return s, err
+		}
+		s.Stages = stages
+	}
+	if v := get(keys.CancelReason); v != "" {
+		reason := strings.ToUpper(v)
+		if domain.CancelReasonOf(reason) == "" {
+			return s, &domain.SettingError{Key: keys.CancelReason, Value: v, Reason: "ожидается одна из причин отмены Kaspi: " + cancelReasons()}
+		}
+		s.CancelReason = reason
+	}
+	for _, f := range []struct {
+		key string
+		dst *int64
+	}{
+		{keys.CancelReasonField, &s.CancelReasonFieldID},
+		{keys.ParcelsField, &s.ParcelsFieldID},
+		{keys.CodeField, &s.CodeFieldID},
+		{keys.WaybillField, &s.WaybillFieldID},
+	} {
+		v := get(f.key)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return s, &domain.SettingError{Key: f.key, Value: v, Reason: "ожидается ID поля сделки amoCRM — целое число (0 — не использовать)"}
+		}
+		*f.dst = n
+	}
+	if v := get(keys.MaxPerRun); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return s, &domain.SettingError{Key: keys.MaxPerRun, Value: v, Reason: "ожидается целое число от 1 до 100000 — столько действий в Kaspi запуск делает без подтверждения"}
+		}
+		s.MaxPerRun = n
+	}
+	if s.Stages[domain.ActionComplete] != 0 && s.CodeFieldID == 0 {
+		return s, &domain.SettingError{Key: keys.CodeField, Value: "", Reason: "задан этап complete в " + keys.Actions +
+			" — укажите ID текстового поля сделки, куда менеджер впишет код покупателя"}
+	}
+	return s, nil
+}
+
+// parseStages reads action:statusID pairs.
+func parseStages(key, v string) (map[string]int64, error) {
+	const expected = "список пар ДЕЙСТВИЕ:ID_ЭТАПА через запятую, действия accept, assemble, complete, cancel (accept:61234568,cancel:143)"
+	out := map[string]int64{}
+	byStage := map[int64]string{}
+	for _, pair := range strings.Split(v, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		a, id, ok := strings.Cut(pair, ":")
+		a = strings.ToLower(strings.TrimSpace(a))
+		n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+		if !ok || err != nil || n <= 0 {
+			return nil, &domain.SettingError{Key: key, Value: v, Reason: "«" + pair + "»: ожидается " + expected}
+		}
+		known := false
+		for _, x := range domain.Actions {
+			known = known || x == a
+		}
+		if !known {
+			return nil, &domain.SettingError{Key: key, Value: v, Reason: fmt.Sprintf("«%s»: нет такого действия — используйте accept, assemble, complete или cancel", a)}
+		}
+		if _, dup := out[a]; dup {
+			return nil, &domain.SettingError{Key: key, Value: v, Reason: "действие " + a + " указано дважды — одному действию один этап"}
+		}
+		if other, dup := byStage[n]; dup {
+			return nil, &domain.SettingError{Key: key, Value: v, Reason: fmt.Sprintf("этап %d указан и для %s, и для %s — у каждого действия свой этап", n, other, a)}
+		}
+		out[a], byStage[n] = n, a
+	}
+	return out, nil
+}
+
+func cancelReasons() string {
+	var names []string
+	for _, r := range domain.MerchantCancelReasons {
+		names = append(names, r.Reason)
+	}
+	return strings.Join(names, ", ")
+}

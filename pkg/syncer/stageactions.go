@@ -1,0 +1,808 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"kaspi-amocrm/pkg/domain"
+)
+
+// Stage actions (KASPI_ACTIONS): a manager moves a deal into a stage, and
+// Kaspi follows — accept, assemble, complete or cancel its order.
+//
+// Detection costs one amoCRM request on a quiet run: the leads of the
+// action stages changed since the last check (with an overlap), oldest
+// change first. amoCRM's filters are alpha and silently ignored on many
+// accounts, so every lead is post-filtered by stage and time; once a
+// listing shows the filters were ignored, that is logged once and later
+// runs read the account's leads latest change first down to the last
+// check instead. Leads the ledger does not know are ignored.
+//
+// Each action happens at most once per order, never blind: the order is
+// read from Kaspi first, the transition is checked, the intent recorded,
+// then one POST. An unknown outcome is settled on the next run by reading
+// the order again. A refusal is final until the manager takes the deal
+// out of the stage and brings it back (the deal seen outside the stage
+// rearms it). A deal in the stage our own reconcile put it in triggers
+// nothing: a map that moves a returned order into 143 does not cancel it
+// again. Every outcome is a Russian note on the deal.
+
+// Ledger settings of the detection.
+const (
+	keyActionsCheckedAt = "stage_actions_checked_at" // unix seconds of the last complete check
+	keyLeadFilters      = "amo_lead_filters"         // "ignored" once a listing showed it
+)
+
+const (
+	// detectOverlap re-reads this much before the last check: a lead
+	// changed during the previous listing is not missed.
+	detectOverlap = 5 * time.Minute
+	// firstLookback is how far back the first check looks.
+	firstLookback = time.Hour
+	// maxStagePages bounds the listing of one run (250 leads a page).
+	maxStagePages = 40
+	// maxCodeTries is the most completions tried with typed codes after
+	// one code request.
+	maxCodeTries = 3
+	// rearmWindow: a refusal older than this is no longer watched for the
+	// deal leaving its stage.
+	rearmWindow = 14 * 24 * time.Hour
+	// pollPerRun bounds the waybill polls of one run (a Kaspi GET each).
+	pollPerRun = 50
+)
+
+// Detail values of waiting actions.
+const (
+	waitWaybill = "waybill"
+	waitCode    = "code"
+)
+
+// pendingAction is one action a run found to do.
+type pendingAction struct {
+	rec    domain.Record
+	lead   domain.Lead
+	action string
+	row    *domain.KaspiAction // nil: none yet
+}
+
+// ActionsHeldError stops a run that found more stage actions than
+// KASPI_ACTIONS_MAX_PER_RUN: nothing was done.
+type ActionsHeldError struct {
+	Pending, Max int
+	Key          string
+}
+
+func (e *ActionsHeldError) Error() string {
+	return fmt.Sprintf("%d Kaspi actions pending, more than %s=%d: none taken", e.Pending, e.Key, e.Max)
+}
+
+// OwnerText implements domain.Owner.
+func (e *ActionsHeldError) OwnerText() string {
+	return fmt.Sprintf("Найдено %d действий в Kaspi по этапам сделок — больше, чем %s=%d. Ни одно не выполнено: "+
+		"проверьте этапы в KASPI_ACTIONS (bin/doctor) и, если всё верно, подтвердите один запуск: bin/fetch_new --confirm-actions.",
+		e.Pending, e.Key, e.Max)
+}
+
+// stageActions finds and takes the stage actions of this run.
+func (r *run) stageActions(ctx context.Context) error {
+	st := r.cfg.Actions
+	if !st.Enabled() {
+		return nil
+	}
+	now := r.now()
+	from := now.Add(-firstLookback).Unix()
+	if v, ok, err := r.ledger.Setting(ctx, keyActionsCheckedAt); err != nil {
+		return lerr("read the last stage check", err)
+	} else if ok {
+		if n, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+			from = n - int64(detectOverlap/time.Second)
+		}
+	}
+	leads, complete, err := r.stageLeads(ctx, from)
+	if err != nil {
+		if fatal(err) {
+			return fmt.Errorf("amocrm: list leads by stage: %w", err)
+		}
+		r.noteTransient(err)
+		r.log.Warn("listing the deals in action stages failed; the next run looks again", "err", err)
+	}
+	pending, err := r.pendingActions(ctx, leads)
+	if err != nil {
+		return err
+	}
+	if len(pending) > st.MaxPerRun && !r.cfg.ConfirmActions {
+		r.printf("Найдено %d действий в Kaspi по этапам сделок (больше %s=%d) — ни одно не выполнено; подтвердите запуском с --confirm-actions", len(pending), st.Keys.MaxPerRun, st.MaxPerRun)
+		return &ActionsHeldError{Pending: len(pending), Max: st.MaxPerRun, Key: st.Keys.MaxPerRun}
+	}
+	if r.cfg.DryRun {
+		for _, p := range pending {
+			r.printf("пробный запуск: заказ %s (сделка #%d) — в Kaspi было бы выполнено: %s", p.rec.Code, p.rec.LeadID, actionWords(p.action))
+		}
+		return nil
+	}
+	if r.statusMap == nil {
+		if err := r.loadStatusMap(ctx); err != nil {
+			return err
+		}
+	}
+	changes := map[string]*change{}
+	var notes []domain.Note
+	var updates []domain.LeadUpdate
+	acted := map[string]bool{}
+	for _, p := range pending {
+		acted[p.rec.Code] = true
+		if r.expired() || ctx.Err() != nil {
+			complete = false
+			break
+		}
+		out, err := r.act(ctx, p)
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			r.log.Warn("a Kaspi action did not finish; the next run checks the order", "order", p.rec.Code, "action", p.action, "err", err)
+			continue
+		}
+		if out.change != nil {
+			changes[p.rec.Code] = out.change
+		} else if out.note != "" {
+			notes = append(notes, domain.Note{LeadID: p.rec.LeadID, RequestID: p.rec.Code, Text: out.note})
+		}
+		if out.update != nil {
+			updates = append(updates, *out.update)
+		}
+	}
+	if err := r.applyChanges(ctx, changes); err != nil {
+		return err
+	}
+	if err := r.actionFieldUpdates(ctx, updates); err != nil {
+		return err
+	}
+	if err := r.actionNotes(ctx, notes); err != nil {
+		return err
+	}
+	if err := r.pollWaybills(ctx, acted); err != nil {
+		return err
+	}
+	if complete {
+		if err := r.ledger.SetSetting(ctx, keyActionsCheckedAt, strconv.FormatInt(now.Unix(), 10)); err != nil {
+			return lerr("record the stage check", err)
+		}
+	}
+	return nil
+}
+
+// stageLeads lists the deals of the action stages changed since from,
+// post-filtered; complete is false when the listing stopped early.
+func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, complete bool, err error) {
+	st := r.cfg.Actions
+	stages := st.StageIDs()
+	keep := func(l domain.Lead) bool {
+		return l.PipelineID == r.cfg.PipelineID && st.ActionOf(l.StatusID) != "" && l.UpdatedAt >= from
+	}
+	ignored, _, err := r.ledger.Setting(ctx, keyLeadFilters)
+	if err != nil {
+		return nil, false, lerr("read the lead filters", err)
+	}
+	if ignored != "ignored" {
+		for page := 1; page <= maxStagePages; page++ {
+			got, more, err := r.crm.LeadsInStagesPage(ctx, r.cfg.PipelineID, stages, from, true, page)
+			if err != nil {
+				return leads, false, err
+			}
+			for _, l := range got {
+				if !keep(l) {
+					ignored = "ignored"
+					continue
+				}
+				leads = append(leads, l)
+			}
+			if ignored == "ignored" {
+				break
+			}
+			if !more {
+				return leads, true, nil
+			}
+		}
+		if ignored != "ignored" {
+			return leads, false, nil // more pages than one run reads
+		}
+		r.log.Warn("amoCRM ignored the lead filters (the account is not in the filters alpha); deals in action stages are found by reading the leads latest change first from now on")
+		if !r.cfg.DryRun {
+			if err := r.ledger.SetSetting(ctx, keyLeadFilters, "ignored"); err != nil {
+				return nil, false, lerr("record the lead filters", err)
+			}
+		}
+		leads = leads[:0]
+	}
+	for page := 1; page <= maxStagePages; page++ {
+		got, more, err := r.crm.LeadsInStagesPage(ctx, r.cfg.PipelineID, stages, from, false, page)
+		if err != nil {
+			return leads, false, err
+		}
+		older := false
+		for _, l := range got {
+			if l.UpdatedAt < from {
+				older = true
+				continue
+			}
+			if keep(l) {
+				leads = append(leads, l)
+			}
+		}
+		if older || !more {
+			return leads, true, nil
+		}
+	}
+	return leads, false, nil
+}
+
+// pendingActions decides which listed deals have an action to take, adds
+// the unsettled intents, and rearms refusals whose deal left its stage.
+func (r *run) pendingActions(ctx context.Context, leads []domain.Lead) ([]pendingAction, error) {
+	ids := make([]int64, 0, len(leads))
+	for _, l := range leads {
+		ids = append(ids, l.ID)
+	}
+	recs, err := r.stageLedger.RecordsByLead(ctx, ids)
+	if err != nil {
+		return nil, lerr("records of listed deals", err)
+	}
+	var out []pendingAction
+	taken := map[string]bool{}
+	for _, l := range leads {
+		rec, ok := recs[l.ID]
+		if !ok || rec.Step != domain.StepDone || rec.LeadID != l.ID || taken[rec.Code] {
+			continue // not ours, or not a complete deal yet
+		}
+		if l.StatusID == rec.AmoStatusID {
+			continue // where our own reconcile put it: no ping-pong
+		}
+		action := r.cfg.Actions.ActionOf(l.StatusID)
+		p := pendingAction{rec: rec, lead: l, action: action}
+		row, err := r.actions.KaspiAction(ctx, rec.Code, action)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+		case err != nil:
+			return nil, lerr("read "+action+" of "+rec.Code, err)
+		case row.State == domain.ActionIntent || row.State == domain.ActionRearmed:
+			p.row = &row
+		case row.State == domain.ActionWaiting && action == domain.ActionComplete && row.Detail == waitCode && r.leadText(l, r.cfg.Actions.CodeFieldID) != "":
+			p.row = &row
+		default:
+			continue // done, refused, or waiting for Kaspi: at most once
+		}
+		taken[rec.Code] = true
+		out = append(out, p)
+	}
+	// Intents whose outcome is unknown are settled whether or not their
+	// deal changed since.
+	intents, err := r.stageLedger.ActionsInState(ctx, "", domain.ActionIntent, 200)
+	if err != nil {
+		return nil, lerr("unsettled Kaspi actions", err)
+	}
+	var lost []domain.KaspiAction
+	for _, a := range intents {
+		if a.Action == domain.ActionAccept && r.cfg.Actions.Stages[domain.ActionAccept] == 0 {
+			continue // auto-accept settles its own
+		}
+		if !taken[a.Code] {
+			lost = append(lost, a)
+		}
+	}
+	if len(lost) > 0 {
+		more, err := r.actionsWithLeads(ctx, lost)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	if err := r.rearm(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// actionsWithLeads pairs action rows with their records and deals.
+func (r *run) actionsWithLeads(ctx context.Context, rows []domain.KaspiAction) ([]pendingAction, error) {
+	codes := make([]string, 0, len(rows))
+	for _, a := range rows {
+		codes = append(codes, a.Code)
+	}
+	recs, err := r.ledger.Records(ctx, codes)
+	if err != nil {
+		return nil, lerr("records of Kaspi actions", err)
+	}
+	var ids []int64
+	for _, rec := range recs {
+		if rec.LeadID > 0 {
+			ids = append(ids, rec.LeadID)
+		}
+	}
+	leads, err := r.crm.GetLeads(ctx, ids)
+	if err != nil {
+		if fatal(err) {
+			return nil, fmt.Errorf("amocrm: get leads: %w", err)
+		}
+		r.log.Warn("cannot read the deals of unsettled Kaspi actions; the next run tries again", "err", err)
+		return nil, nil
+	}
+	byID := map[int64]domain.Lead{}
+	for _, l := range leads {
+		byID[l.ID] = l
+	}
+	var out []pendingAction
+	for i := range rows {
+		rec, ok := recs[rows[i].Code]
+		l, found := byID[rec.LeadID]
+		if !ok || !found {
+			continue
+		}
+		out = append(out, pendingAction{rec: rec, lead: l, action: rows[i].Action, row: &rows[i]})
+	}
+	return out, nil
+}
+
+// rearm marks the recent refusals of tracked orders whose deal is no
+// longer in the action's stage: bringing it back tries again. It reads
+// amoCRM only while such refusals exist (one request per 50 deals).
+func (r *run) rearm(ctx context.Context) error {
+	if r.cfg.DryRun {
+		return nil
+	}
+	refused, err := r.stageLedger.ActionsInState(ctx, "", domain.ActionRefused, 500)
+	if err != nil {
+		return lerr("refused Kaspi actions", err)
+	}
+	var watch []domain.KaspiAction
+	for _, a := range refused {
+		if r.cfg.Actions.Stages[a.Action] != 0 && r.now().Sub(a.UpdatedAt) < rearmWindow {
+			watch = append(watch, a)
+		}
+	}
+	if len(watch) == 0 {
+		return nil
+	}
+	codes := make([]string, 0, len(watch))
+	for _, a := range watch {
+		codes = append(codes, a.Code)
+	}
+	recs, err := r.ledger.Records(ctx, codes)
+	if err != nil {
+		return lerr("records of refused Kaspi actions", err)
+	}
+	var ids []int64
+	for _, a := range watch {
+		if rec, ok := recs[a.Code]; ok && rec.Tracked && rec.LeadID > 0 {
+			ids = append(ids, rec.LeadID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	leads, err := r.crm.GetLeads(ctx, ids)
+	if err != nil {
+		if fatal(err) {
+			return fmt.Errorf("amocrm: get leads: %w", err)
+		}
+		r.log.Warn("cannot read the deals of refused Kaspi actions", "err", err)
+		return nil
+	}
+	at := map[int64]int64{}
+	for _, l := range leads {
+		at[l.ID] = l.StatusID
+	}
+	for _, a := range watch {
+		rec, ok := recs[a.Code]
+		status, seen := at[rec.LeadID]
+		if !ok || !seen || status == r.cfg.Actions.Stages[a.Action] {
+			continue
+		}
+		if err := r.actions.SetActionState(ctx, a.Code, a.Action, domain.ActionRearmed, a.Detail, false, r.now()); err != nil {
+			return lerr("rearm "+a.Action+" of "+a.Code, err)
+		}
+	}
+	return nil
+}
+
+// actOutcome is what one action leaves for amoCRM.
+type actOutcome struct {
+	change *change            // the order's status changed: reconcile's path, with the note
+	note   string             // otherwise the note
+	update *domain.LeadUpdate // a field to write or clear
+}
+
+// act takes one action: read the order, check, record, POST.
+func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
+	code := p.rec.Code
+	o, err := r.kaspi.OrderByCode(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) {
+		return actOutcome{}, nil
+	}
+	if err != nil {
+		return actOutcome{}, fmt.Errorf("kaspi: order %s: %w", code, err)
+	}
+	settling := p.row != nil && p.row.State == domain.ActionIntent
+	if reachedBy(p.action, o) {
+		// Our earlier POST took, or the order was already there.
+		return r.reached(ctx, p, o, settling)
+	}
+	if settling && p.action == domain.ActionComplete && p.row.Tries == 1 {
+		// The code request's outcome is unknown and leaves no trace on the
+		// order: count it as sent (asking again would change the code).
+		return r.codeRequested(ctx, p, o)
+	}
+	if why, kaspiDelivery := notAllowed(p.action, o); why != "" {
+		return r.refuse(ctx, p, o, why, !kaspiDelivery)
+	}
+	typed := r.leadText(p.lead, r.cfg.Actions.CodeFieldID)
+	completing := p.action == domain.ActionComplete && (typed != "" && (p.row == nil || p.row.State == domain.ActionWaiting || settling))
+	// Record the intent before the POST.
+	switch {
+	case p.row == nil:
+		mine, err := r.actions.BeginAction(ctx, code, p.action, r.now())
+		if err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+		if !mine {
+			return actOutcome{}, nil // another run holds it
+		}
+	case p.row.State == domain.ActionRearmed:
+		if err := r.stageLedger.RestartAction(ctx, code, p.action, r.now()); err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+		completing = false // a new code is asked for first
+		if p.action == domain.ActionComplete && typed != "" {
+			completing = true
+		}
+	default:
+		if err := r.actions.SetActionState(ctx, code, p.action, domain.ActionIntent, p.row.Detail, true, r.now()); err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+	}
+	var got domain.Order
+	switch p.action {
+	case domain.ActionAccept:
+		got, err = r.stageWriter.Accept(ctx, o)
+	case domain.ActionCancel:
+		reason := domain.CancelReasonOf(r.leadText(p.lead, r.cfg.Actions.CancelReasonFieldID))
+		if reason == "" {
+			reason = r.cfg.Actions.CancelReason
+		}
+		got, err = r.stageWriter.Cancel(ctx, o, reason, p.lead.LossReason)
+	case domain.ActionAssemble:
+		got, err = r.stageWriter.Assemble(ctx, o, r.leadParcels(p.lead))
+	case domain.ActionComplete:
+		if completing {
+			got, err = r.stageWriter.Complete(ctx, o, typed)
+		} else {
+			got, err = r.stageWriter.SendCompletionCode(ctx, o)
+		}
+	}
+	switch {
+	case err == nil:
+		if got.Code == "" {
+			got = o
+		}
+		merged := o
+		merged.State, merged.Status, merged.Assembled = got.State, got.Status, got.Assembled || o.Assembled
+		if p.action == domain.ActionComplete && !completing {
+			return r.codeRequested(ctx, p, merged)
+		}
+		return r.reached(ctx, p, merged, true)
+	case errors.Is(err, domain.ErrAuth):
+		return actOutcome{}, fmt.Errorf("kaspi: %s order %s: %w", p.action, code, err)
+	case errors.Is(err, domain.ErrBadRequest):
+		if completing {
+			return r.wrongCode(ctx, p, err)
+		}
+		return r.refuse(ctx, p, o, "Kaspi отказал: "+kaspiReason(err), true)
+	}
+	// Unknown outcome: the intent stays; the next run reads the order.
+	return actOutcome{}, err
+}
+
+// reachedBy reports whether the order already shows where action leads.
+func reachedBy(action string, o domain.Order) bool {
+	switch action {
+	case domain.ActionAccept:
+		return o.Status == domain.StatusAcceptedByMerchant || o.Status == domain.StatusCompleted
+	case domain.ActionCancel:
+		return o.Status == domain.StatusCancelled
+	case domain.ActionAssemble:
+		return o.Assembled
+	case domain.ActionComplete:
+		return o.Status == domain.StatusCompleted
+	}
+	return false
+}
+
+// notAllowed says why Kaspi would refuse the action from where the order
+// stands ("" when allowed); kaspiDelivery marks the completion of a Kaspi
+// Delivery order, which is Kaspi's to do, not a refusal.
+func notAllowed(action string, o domain.Order) (why string, kaspiDelivery bool) {
+	now := "заказ в Kaspi сейчас " + StatusLabel(o.Status, o.State)
+	switch action {
+	case domain.ActionAccept:
+		if o.Status != domain.StatusApprovedByBank || o.State != domain.StateNew {
+			return now + " — принять можно только новый заказ", false
+		}
+	case domain.ActionCancel:
+		if o.Status != domain.StatusApprovedByBank && o.Status != domain.StatusAcceptedByMerchant {
+			return now + " — отменить можно только новый или принятый заказ", false
+		}
+	case domain.ActionAssemble:
+		if !o.IsKaspiDelivery {
+			return "заказ доставляется не Kaspi Доставкой — сборка с накладной не нужна", false
+		}
+		if o.Status != domain.StatusAcceptedByMerchant {
+			return now + " — передать на сборку можно только принятый заказ", false
+		}
+	case domain.ActionComplete:
+		if o.IsKaspiDelivery {
+			return "заказ Kaspi Доставки завершает сам Kaspi, когда покупатель его получит — в Kaspi ничего не сделано", true
+		}
+		if o.Status != domain.StatusAcceptedByMerchant {
+			return now + " — выдать можно только принятый заказ", false
+		}
+	}
+	return "", false
+}
+
+// reached records a done action (or an assembled order waiting for its
+// waybill) and says so on the deal.
+func (r *run) reached(ctx context.Context, p pendingAction, o domain.Order, ours bool) (actOutcome, error) {
+	code := p.rec.Code
+	if p.row == nil {
+		if _, err := r.actions.BeginAction(ctx, code, p.action, r.now()); err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+	}
+	state, detail := domain.ActionDone, ""
+	if p.action == domain.ActionAssemble && o.Waybill == "" {
+		state, detail = domain.ActionWaiting, waitWaybill
+	}
+	if err := r.actions.SetActionState(ctx, code, p.action, state, detail, false, r.now()); err != nil {
+		return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+	}
+	r.sum.KaspiActions++
+	if p.action == domain.ActionAccept {
+		r.sum.Accepted++
+	}
+	r.log.Info("Kaspi action done", "order", code, "action", p.action, "lead", p.rec.LeadID)
+	text := doneNote(p.action, o, ours)
+	var upd *domain.LeadUpdate
+	if p.action == domain.ActionAssemble {
+		text = fmt.Sprintf("Kaspi: заказ передан на сборку (мест: %d). Накладная появится в Kaspi чуть позже — ссылка придёт примечанием.", max(r.leadParcels(p.lead), 1))
+		if o.Waybill != "" {
+			text, upd = r.waybillNote(p.rec.LeadID, o)
+		}
+	}
+	c := r.assess(p.rec, o)
+	if c.needsAmo() {
+		c.actionNote = text
+		c.leadAt = p.lead.StatusID
+		return actOutcome{change: c, update: upd}, nil
+	}
+	return actOutcome{note: text, update: upd}, r.updateOrder(ctx, o)
+}
+
+// codeRequested records that Kaspi sent the buyer a code.
+func (r *run) codeRequested(ctx context.Context, p pendingAction, o domain.Order) (actOutcome, error) {
+	if err := r.actions.SetActionState(ctx, p.rec.Code, p.action, domain.ActionWaiting, waitCode, false, r.now()); err != nil {
+		return actOutcome{}, lerr("record complete of "+p.rec.Code, err)
+	}
+	r.sum.KaspiActions++
+	name := r.leadFieldName(ctx, r.cfg.Actions.CodeFieldID)
+	return actOutcome{note: "Kaspi отправил покупателю код; впишите его в поле «" + name + "»"}, nil
+}
+
+// wrongCode notes Kaspi's refusal of a typed code and clears the field;
+// after maxCodeTries the completion is refused until the deal is taken
+// out of the stage and back (a new code request).
+func (r *run) wrongCode(ctx context.Context, p pendingAction, err error) (actOutcome, error) {
+	code := p.rec.Code
+	row, rerr := r.actions.KaspiAction(ctx, code, p.action)
+	if rerr != nil {
+		return actOutcome{}, lerr("read complete of "+code, rerr)
+	}
+	clear := &domain.LeadUpdate{ID: p.rec.LeadID, Fields: []domain.FieldValue{{FieldID: r.cfg.Actions.CodeFieldID}}}
+	reason := kaspiReason(err)
+	if row.Tries-1 >= maxCodeTries {
+		why := fmt.Sprintf("Kaspi не принял код %d раза подряд (%s)", maxCodeTries, reason)
+		if serr := r.actions.SetActionState(ctx, code, p.action, domain.ActionRefused, why, false, r.now()); serr != nil {
+			return actOutcome{}, lerr("record complete of "+code, serr)
+		}
+		r.sum.KaspiRefused++
+		r.sum.AddWarning("заказ " + code + ": Kaspi не завершил заказ — " + why)
+		return actOutcome{update: clear, note: "Kaspi: заказ не выдан — " + why + ". Поле кода очищено. Чтобы запросить новый код, выведите сделку из этапа и верните обратно."}, nil
+	}
+	if serr := r.actions.SetActionState(ctx, code, p.action, domain.ActionWaiting, waitCode, false, r.now()); serr != nil {
+		return actOutcome{}, lerr("record complete of "+code, serr)
+	}
+	left := maxCodeTries - (row.Tries - 1)
+	return actOutcome{update: clear, note: fmt.Sprintf("Kaspi не принял код: %s. Поле кода очищено — впишите верный код (осталось попыток: %d).", reason, left)}, nil
+}
+
+// refuse records a refusal and notes it; warn puts it into the run's
+// result.
+func (r *run) refuse(ctx context.Context, p pendingAction, o domain.Order, why string, warn bool) (actOutcome, error) {
+	code := p.rec.Code
+	if p.row == nil {
+		mine, err := r.actions.BeginAction(ctx, code, p.action, r.now())
+		if err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+		if !mine {
+			return actOutcome{}, nil
+		}
+	}
+	if err := r.actions.SetActionState(ctx, code, p.action, domain.ActionRefused, why, false, r.now()); err != nil {
+		return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+	}
+	if !warn {
+		return actOutcome{note: "Kaspi: " + why + "."}, nil
+	}
+	r.sum.KaspiRefused++
+	r.sum.AddWarning("заказ " + code + ": Kaspi — «" + actionWords(p.action) + "» не выполнено: " + why)
+	r.printf("заказ %s: «%s» не выполнено: %s", code, actionWords(p.action), why)
+	return actOutcome{note: "Kaspi: «" + actionWords(p.action) + "» не выполнено — " + why +
+		". Сделка оставлена в этапе; чтобы попробовать снова, выведите её из этапа и верните обратно."}, nil
+}
+
+// pollWaybills asks Kaspi about assembled orders until their waybill
+// appears, then writes the link into the deal; an order read by this run
+// (skip) waits for the next.
+func (r *run) pollWaybills(ctx context.Context, skip map[string]bool) error {
+	if r.cfg.Actions.Stages[domain.ActionAssemble] == 0 || r.cfg.DryRun {
+		return nil
+	}
+	rows, err := r.stageLedger.ActionsInState(ctx, domain.ActionAssemble, domain.ActionWaiting, pollPerRun)
+	if err != nil || len(rows) == 0 {
+		return lerr("assembled orders", err)
+	}
+	codes := make([]string, 0, len(rows))
+	for _, a := range rows {
+		codes = append(codes, a.Code)
+	}
+	recs, err := r.ledger.Records(ctx, codes)
+	if err != nil {
+		return lerr("assembled orders", err)
+	}
+	var notes []domain.Note
+	var updates []domain.LeadUpdate
+	for _, a := range rows {
+		rec, ok := recs[a.Code]
+		if !ok || skip[a.Code] || r.expired() {
+			continue
+		}
+		o, err := r.kaspi.OrderByCode(ctx, a.Code)
+		if err != nil {
+			if fatal(err) {
+				return fmt.Errorf("kaspi: order %s: %w", a.Code, err)
+			}
+			continue
+		}
+		switch {
+		case o.Waybill != "":
+			text, upd := r.waybillNote(rec.LeadID, o)
+			notes = append(notes, domain.Note{LeadID: rec.LeadID, RequestID: a.Code, Text: text})
+			if upd != nil {
+				updates = append(updates, *upd)
+			}
+		case domain.IsFinalStatus(o.Status):
+			// Cancelled before the waybill: reconcile notes the status.
+		default:
+			continue
+		}
+		if err := r.actions.SetActionState(ctx, a.Code, a.Action, domain.ActionDone, "", false, r.now()); err != nil {
+			return lerr("record assemble of "+a.Code, err)
+		}
+	}
+	if err := r.actionFieldUpdates(ctx, updates); err != nil {
+		return err
+	}
+	return r.actionNotes(ctx, notes)
+}
+
+// waybillNote is the note (and field write) of a ready waybill.
+func (r *run) waybillNote(leadID int64, o domain.Order) (string, *domain.LeadUpdate) {
+	text := "Kaspi: накладная готова — " + o.Waybill
+	if o.WaybillNumber != "" {
+		text += " (№ " + o.WaybillNumber + ")"
+	}
+	if r.cfg.Actions.WaybillFieldID == 0 {
+		return text, nil
+	}
+	return text, &domain.LeadUpdate{ID: leadID, Fields: []domain.FieldValue{{FieldID: r.cfg.Actions.WaybillFieldID,
+		Values: []domain.FieldItem{{Value: o.Waybill}}}}}
+}
+
+// actionFieldUpdates writes the fields of the actions (waybill links,
+// cleared codes) in batches; a failure is logged.
+func (r *run) actionFieldUpdates(ctx context.Context, updates []domain.LeadUpdate) error {
+	for len(updates) > 0 && !r.cfg.DryRun {
+		n := min(len(updates), domain.MaxBatch)
+		if err := r.crm.UpdateLeads(ctx, updates[:n]); err != nil {
+			if fatal(err) {
+				return fmt.Errorf("amocrm: update leads: %w", err)
+			}
+			r.log.Warn("amoCRM did not take the fields of Kaspi actions", "err", err)
+		}
+		updates = updates[n:]
+	}
+	return nil
+}
+
+// leadText is the first value of a deal's field as text ("" when absent).
+func (r *run) leadText(l domain.Lead, fieldID int64) string {
+	if fieldID == 0 {
+		return ""
+	}
+	for _, f := range l.Fields {
+		if f.FieldID == fieldID && len(f.Values) > 0 && f.Values[0].Value != nil {
+			return strings.TrimSpace(fmt.Sprint(f.Values[0].Value))
+		}
+	}
+	return ""
+}
+
+// leadParcels is numberOfSpace from the parcels field, 1 when unset.
+func (r *run) leadParcels(l domain.Lead) int {
+	v := r.leadText(l, r.cfg.Actions.ParcelsFieldID)
+	f, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
+	if err != nil || f < 1 || f > 1000 {
+		return 1
+	}
+	return int(f)
+}
+
+// leadFieldName is a deal field's name for a note (its id when the
+// account's fields cannot be read).
+func (r *run) leadFieldName(ctx context.Context, id int64) string {
+	defs, err := r.crm.CustomFields(ctx, "leads")
+	if err == nil {
+		for _, d := range defs {
+			if d.ID == id && d.Name != "" {
+				return d.Name
+			}
+		}
+	}
+	return "ID " + strconv.FormatInt(id, 10)
+}
+
+// actionWords names an action for the owner.
+func actionWords(action string) string {
+	switch action {
+	case domain.ActionAccept:
+		return "принятие заказа"
+	case domain.ActionAssemble:
+		return "передача на сборку"
+	case domain.ActionComplete:
+		return "выдача заказа"
+	case domain.ActionCancel:
+		return "отмена заказа"
+	}
+	return action
+}
+
+// doneNote is the deal's note of a done action.
+func doneNote(action string, o domain.Order, ours bool) string {
+	status := StatusLabel(o.Status, o.State)
+	if !ours {
+		return "Kaspi: ничего не сделано («" + actionWords(action) + "») — заказ в Kaspi уже " + status + "."
+	}
+	switch action {
+	case domain.ActionAccept:
+		return "Kaspi: заказ принят, статус теперь " + status + "."
+	case domain.ActionCancel:
+		return "Kaspi: заказ отменён, статус теперь " + status + "."
+	case domain.ActionComplete:
+		return "Kaspi: заказ выдан покупателю, статус теперь " + status + "."
+	}
+	return "Kaspi: выполнено («" + actionWords(action) + "»), статус " + status + "."
+}
