@@ -464,6 +464,9 @@ func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
 			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
 		}
 	}
+	if p.row == nil {
+		p.row = &domain.KaspiAction{Code: code, Action: p.action, State: domain.ActionIntent, Tries: 1}
+	}
 	var got domain.Order
 	switch p.action {
 	case domain.ActionAccept:

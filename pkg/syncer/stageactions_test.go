@@ -2,7 +2,9 @@ package syncer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,7 +149,6 @@ func TestStageActions_QuietRunCostsOneAmoRequestAndNoKaspiWrite(t *testing.T) {
 
 func TestStageActions_EveryActionOnce_WithItsNoteAndCost(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
 		f := e.stageActions()
 		e.add(e.order("820010", time.Hour, "7011234510"), e.accepted("820011", true), e.accepted("820012", false), e.accepted("820013", false))
 		e.fetch()
@@ -240,6 +241,404 @@ func TestStageActions_EveryActionOnce_WithItsNoteAndCost(t *testing.T) {
 				t.Fatalf("%s: a change note besides the action's: %q", code, e.notesOf(e.lead(code).ID))
 			}
 		}
-		_ = ctx
+	})
+}
+
+// A crash (kill -9) between the recorded intent and Kaspi's answer: the
+// next run reads the order, sends nothing when Kaspi shows the target,
+// and sends once when it does not.
+func TestStageActions_AfterACrashBetweenIntentAndAnswer(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.stageActions()
+		e.add(e.accepted("820101", false), e.accepted("820102", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820101", stageCancel)
+		e.move("820102", stageCancel)
+		for _, code := range []string{"820101", "820102"} {
+			if ok, err := e.db.BeginAction(ctx, code, domain.ActionCancel, e.clock.Now()); err != nil || !ok {
+				t.Fatalf("begin %s: %v %v", code, ok, err)
+			}
+		}
+		// 820101's POST reached Kaspi before the process died; 820102's did not.
+		if err := e.kf.SetStatus("820101", domain.StateArchive, domain.StatusCancelled, "BUYER_CANCELLATION_BY_MERCHANT"); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Hour) // the deals are not touched again
+		e.fetch()
+		if n := e.kaspiPosts(); n != 1 {
+			t.Fatalf("%d POSTs, want 1 (only the order Kaspi still showed open)", n)
+		}
+		if a := e.stageAction("820101", domain.ActionCancel); a.State != domain.ActionDone || a.Tries != 1 {
+			t.Fatalf("820101: %+v", a)
+		}
+		if a := e.stageAction("820102", domain.ActionCancel); a.State != domain.ActionDone || a.Tries != 2 {
+			t.Fatalf("820102: %+v", a)
+		}
+		if o := e.kaspiOrder("820102"); o.Status != domain.StatusCancelled {
+			t.Fatalf("820102 at Kaspi: %s", o.Status)
+		}
+		for _, code := range []string{"820101", "820102"} {
+			if n := notesWith(e.notesOf(e.lead(code).ID), "Kaspi: заказ отменён"); n != 1 {
+				t.Fatalf("%s notes %q", code, e.notesOf(e.lead(code).ID))
+			}
+		}
+		e.fetch()
+		e.reconcile()
+		if n := e.kaspiPosts(); n != 1 {
+			t.Fatalf("later runs posted: %d", n)
+		}
+	})
+}
+
+// An unknown outcome (a 5xx) keeps the intent; the next run settles it by
+// reading the order, whether or not the deal changed since.
+func TestStageActions_UnknownOutcomeSettledByRereading(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.add(e.order("820110", time.Hour, "7011234510"))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820110", stageAccept)
+		e.kf.Fail(kaspifake.EndpointAction, kaspifake.ServerError(), 1)
+		e.fetch()
+		if a := e.stageAction("820110", domain.ActionAccept); a.State != domain.ActionIntent || e.kaspiPosts() != 1 {
+			t.Fatalf("after a 5xx: %+v, %d POSTs", a, e.kaspiPosts())
+		}
+		e.clock.Advance(time.Hour)
+		e.fetch()
+		if a := e.stageAction("820110", domain.ActionAccept); a.State != domain.ActionDone || a.Tries != 2 || e.kaspiPosts() != 2 {
+			t.Fatalf("settled: %+v, %d POSTs", a, e.kaspiPosts())
+		}
+	})
+}
+
+// The buyer cancels between the manager's move and our action: refused,
+// noted, a warning, and no retry on later runs.
+func TestStageActions_BuyerCancelledBeforeTheAction(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.add(e.accepted("820201", true))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820201", stageAssemble)
+		if err := e.kf.BuyerCancel("820201"); err != nil {
+			t.Fatal(err)
+		}
+		s := e.fetch()
+		if e.kaspiPosts() != 0 || s.KaspiRefused != 1 || s.Result != domain.ResultWarn || !strings.Contains(strings.Join(s.Reasons, " "), "820201") {
+			t.Fatalf("%s (%v): %d POSTs; want a refusal in the result and no POST", s, s.Reasons, e.kaspiPosts())
+		}
+		if a := e.stageAction("820201", domain.ActionAssemble); a.State != domain.ActionRefused {
+			t.Fatalf("row %+v", a)
+		}
+		lead := e.lead("820201")
+		if n := notesWith(e.notesOf(lead.ID), "не выполнено"); n != 1 {
+			t.Fatalf("notes %q", e.notesOf(lead.ID))
+		}
+		if lead.StatusID != stageAssemble {
+			t.Fatalf("the deal was moved to %d; a refusal leaves it where the manager put it (no map)", lead.StatusID)
+		}
+		for range 3 {
+			e.clock.Advance(time.Minute)
+			e.fetch()
+			e.reconcile()
+		}
+		if e.kaspiPosts() != 0 || notesWith(e.notesOf(lead.ID), "не выполнено") != 1 {
+			t.Fatalf("retried: %d POSTs, notes %q", e.kaspiPosts(), e.notesOf(lead.ID))
+		}
+	})
+}
+
+// A refusal is retried only after the deal left the action's stage and came
+// back; any other edit of the deal does not retry it.
+func TestStageActions_RefusedRetriedOnlyAfterLeavingAndComingBack(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.stageActions()
+		e.add(e.order("820301", time.Hour, "7011234501"))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820301", stageAccept)
+		e.kf.Fail(kaspifake.EndpointAction, kaspifake.Fault{Status: 400}, 1)
+		if s := e.fetch(); s.KaspiRefused != 1 || e.kaspiPosts() != 1 {
+			a, err := e.db.KaspiAction(context.Background(), "820301", domain.ActionAccept)
+			t.Fatalf("refusal: %s, %d POSTs; %+v %v; %v", s, e.kaspiPosts(), a, err, e.notesOf(e.lead("820301").ID))
+		}
+		e.clock.Advance(time.Minute)
+		e.setField("820301", f.parcels, 3) // an edit, not a move
+		e.fetch()
+		if e.kaspiPosts() != 1 {
+			t.Fatalf("an edit retried the refused action")
+		}
+		e.clock.Advance(time.Minute)
+		e.move("820301", amofake.StatusNewOrder)
+		e.fetch()
+		if a := e.stageAction("820301", domain.ActionAccept); a.State != domain.ActionRearmed || e.kaspiPosts() != 1 {
+			t.Fatalf("out of the stage: %+v, %d POSTs", a, e.kaspiPosts())
+		}
+		e.clock.Advance(time.Minute)
+		e.move("820301", stageAccept)
+		e.fetch()
+		if a := e.stageAction("820301", domain.ActionAccept); a.State != domain.ActionDone || e.kaspiPosts() != 2 {
+			t.Fatalf("back in the stage: %+v, %d POSTs", a, e.kaspiPosts())
+		}
+		if o := e.kaspiOrder("820301"); o.Status != domain.StatusAcceptedByMerchant {
+			t.Fatalf("at Kaspi: %s", o.Status)
+		}
+		// Done is done: out and back again sends nothing.
+		e.clock.Advance(time.Minute)
+		e.move("820301", amofake.StatusNewOrder)
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820301", stageAccept)
+		e.fetch()
+		if e.kaspiPosts() != 2 {
+			t.Fatalf("a done action repeated: %d POSTs", e.kaspiPosts())
+		}
+	})
+}
+
+// More actions pending than KASPI_ACTIONS_MAX_PER_RUN: none is taken, the
+// run is an error asking for --confirm-actions; confirmed, all are taken.
+func TestStageActions_SafetySwitch(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.cfg.Actions.MaxPerRun = 2
+		e.add(e.accepted("820401", false), e.accepted("820402", false), e.accepted("820403", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		for _, code := range []string{"820401", "820402", "820403"} {
+			e.move(code, stageCancel)
+		}
+		notes := len(e.amo.Notes())
+		s, err := syncer.FetchNew(context.Background(), e.cfg, e.deps())
+		var held *syncer.ActionsHeldError
+		if !errors.As(err, &held) || s.Result != domain.ResultError || !strings.Contains(s.Reasons[0], "--confirm-actions") ||
+			!strings.Contains(s.Reasons[0], "KASPI_ACTIONS_MAX_PER_RUN=2") {
+			t.Fatalf("err %v, %s %v", err, s.Result, s.Reasons)
+		}
+		if e.kaspiPosts() != 0 || len(e.amo.Notes()) != notes {
+			t.Fatalf("held run acted: %d POSTs, %d notes (was %d)", e.kaspiPosts(), len(e.amo.Notes()), notes)
+		}
+		if _, err := syncer.Reconcile(context.Background(), e.cfg, e.deps()); !errors.As(err, &held) {
+			t.Fatalf("the next run is held as well: %v", err)
+		}
+		e.cfg.ConfirmActions = true
+		if s := e.fetch(); s.KaspiActions != 3 || e.kaspiPosts() != 3 {
+			t.Fatalf("confirmed: %s, %d POSTs", s, e.kaspiPosts())
+		}
+	})
+}
+
+// --dry-run lists every action it would take and takes none.
+func TestStageActions_DryRunListsAndTakesNone(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.add(e.order("820501", time.Hour, "7011234501"), e.accepted("820502", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820501", stageAccept)
+		e.move("820502", stageComplete)
+		e.cfg.DryRun = true
+		e.out.Reset()
+		notes := len(e.amo.Notes())
+		e.fetch()
+		out := e.out.String()
+		for _, want := range []string{"заказ 820501 (сделка #", "принятие заказа", "заказ 820502", "выдача заказа"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("dry run output lacks %q:\n%s", want, out)
+			}
+		}
+		if e.kaspiPosts() != 0 || len(e.amo.Notes()) != notes {
+			t.Fatalf("dry run acted: %d POSTs, %d notes (was %d)", e.kaspiPosts(), len(e.amo.Notes()), notes)
+		}
+		if _, err := e.db.KaspiAction(context.Background(), "820501", domain.ActionAccept); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("dry run recorded an action: %v", err)
+		}
+		e.cfg.DryRun = false
+		if e.fetch(); e.kaspiPosts() != 2 {
+			t.Fatalf("the real run after the dry one: %d POSTs", e.kaspiPosts())
+		}
+	})
+}
+
+// No ping-pong: a deal our own reconcile moved into an action stage (a
+// cancelled order mapped into 143 = the cancel stage) triggers nothing.
+func TestStageActions_NoPingPong(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.cfg.StatusMap = map[string]int64{"CANCELLED": domain.StatusLost, "ACCEPTED_BY_MERCHANT": stageAssemble}
+		e.add(e.accepted("820601", false), e.order("820602", time.Hour, "7011234502"))
+		e.fetch()
+		e.fetch()
+		e.reconcile()
+		e.clock.Advance(time.Minute)
+		if err := e.kf.BuyerCancel("820601"); err != nil {
+			t.Fatal(err)
+		}
+		// A manager accepts 820602: the map moves the accepted order into
+		// the assemble stage, which must not assemble it.
+		e.move("820602", stageAccept)
+		e.reconcile()
+		if l := e.lead("820601"); l.StatusID != domain.StatusLost {
+			t.Fatalf("the map did not move the cancelled deal: %d", l.StatusID)
+		}
+		if l := e.lead("820602"); l.StatusID != stageAssemble {
+			t.Fatalf("the map did not move the accepted deal: %d", l.StatusID)
+		}
+		posts := e.kaspiPosts()
+		notes601 := len(e.notesOf(e.lead("820601").ID))
+		for range 2 {
+			e.clock.Advance(time.Minute)
+			e.reconcile()
+			e.fetch()
+		}
+		if e.kaspiPosts() != posts || posts != 1 {
+			t.Fatalf("POSTs %d then %d; want the one accept only", posts, e.kaspiPosts())
+		}
+		if _, err := e.db.KaspiAction(context.Background(), "820601", domain.ActionCancel); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("a cancel was recorded for a deal our reconcile moved: %v", err)
+		}
+		if _, err := e.db.KaspiAction(context.Background(), "820602", domain.ActionAssemble); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("an assemble was recorded for a deal our reconcile moved: %v", err)
+		}
+		if n := len(e.notesOf(e.lead("820601").ID)); n != notes601 {
+			t.Fatalf("notes of the cancelled deal grew: %q", e.notesOf(e.lead("820601").ID))
+		}
+	})
+}
+
+// Completion: a wrong code is noted with Kaspi's reason and cleared; after
+// three wrong codes the completion stops until the deal is moved out and
+// back, which asks Kaspi for a new code. Kaspi Delivery orders are not
+// completed by the shop.
+func TestStageActions_CompleteWrongCodes_AndKaspiDelivery(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.stageActions()
+		e.add(e.accepted("820701", false), e.accepted("820702", true))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820701", stageComplete)
+		e.move("820702", stageComplete)
+		if s := e.fetch(); s.Result != domain.ResultOK {
+			t.Fatalf("code request run: %s %v", s, s.Reasons)
+		}
+		if e.kaspiPosts() != 1 {
+			t.Fatalf("%d POSTs; want the code request only (Kaspi Delivery is Kaspi's)", e.kaspiPosts())
+		}
+		if n := notesWith(e.notesOf(e.lead("820702").ID), "завершает сам Kaspi"); n != 1 {
+			t.Fatalf("Kaspi Delivery note: %q", e.notesOf(e.lead("820702").ID))
+		}
+		lead := e.lead("820701").ID
+		for i := 1; i <= 3; i++ {
+			e.clock.Advance(time.Minute)
+			e.setField("820701", f.code, "0000x")
+			e.fetch()
+			if got := e.fieldOf("820701", f.code); got != "" {
+				t.Fatalf("try %d: the code field was not cleared: %q", i, got)
+			}
+			if n := notesWith(e.notesOf(lead), kaspifake.TitleWrongCode); n != i {
+				t.Fatalf("try %d: notes %q", i, e.notesOf(lead))
+			}
+		}
+		if a := e.stageAction("820701", domain.ActionComplete); a.State != domain.ActionRefused {
+			t.Fatalf("after 3 wrong codes: %+v", a)
+		}
+		posts := e.kaspiPosts()
+		e.clock.Advance(time.Minute)
+		e.setField("820701", f.code, "1111")
+		e.fetch()
+		if e.kaspiPosts() != posts {
+			t.Fatalf("a fourth code was tried without a new code request")
+		}
+		// Out and back: a new code is requested, and the right one completes.
+		e.clock.Advance(time.Minute)
+		e.setField("820701", f.code, nil)
+		e.move("820701", amofake.StatusNewOrder)
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820701", stageComplete)
+		e.fetch()
+		code, ok := e.kf.SentCode("820701")
+		if !ok || e.kaspiPosts() != posts+1 {
+			t.Fatalf("no new code request: %v, %d POSTs", ok, e.kaspiPosts()-posts)
+		}
+		e.clock.Advance(time.Minute)
+		e.setField("820701", f.code, code)
+		e.fetch()
+		if o := e.kaspiOrder("820701"); o.Status != domain.StatusCompleted {
+			t.Fatalf("not completed: %s", o.Status)
+		}
+	})
+}
+
+// Cancel sends the reason of the deal's field, else KASPI_CANCEL_REASON,
+// and the amoCRM loss reason's name as the comment.
+func TestStageActions_CancelReasonAndComment(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.cfg.Actions.CancelReason = "BUYER_NOT_REACHABLE"
+		e.add(e.accepted("820801", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		if err := e.amo.MoveLead(e.lead("820801").ID, amofake.PipelineID, domain.StatusLost); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.amo.SetLossReason(e.lead("820801").ID, amofake.LossReasonID); err != nil {
+			t.Fatal(err)
+		}
+		e.fetch()
+		o := e.kaspiOrder("820801")
+		if o.Status != domain.StatusCancelled || o.CancellationReason != "BUYER_NOT_REACHABLE" || e.kf.CancellationComment("820801") != "Отменён покупателем" {
+			t.Fatalf("cancel: %s %s %q", o.Status, o.CancellationReason, e.kf.CancellationComment("820801"))
+		}
+	})
+}
+
+// An account outside the filters alpha ignores filter[statuses] and
+// filter[updated_at]: said once in the log, then found by reading the
+// leads latest change first, still one request on a quiet run.
+func TestStageActions_FiltersIgnored_Fallback(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.amo.SetFilters(false)
+		e.add(e.order("820901", time.Hour, "7011234501"), e.order("820902", time.Hour, "7011234502"))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Hour)
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("820901", stageAccept)
+		e.fetch()
+		if o := e.kaspiOrder("820901"); o.Status != domain.StatusAcceptedByMerchant {
+			t.Fatalf("not accepted with the filters ignored: %s", o.Status)
+		}
+		if o := e.kaspiOrder("820902"); o.Status != domain.StatusApprovedByBank {
+			t.Fatalf("a deal outside the stages was acted on: %s", o.Status)
+		}
+		if n := strings.Count(e.logs.String(), "ignored the lead filters"); n != 1 {
+			t.Fatalf("said %d times", n)
+		}
+		e.clock.Advance(time.Hour)
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		c, _ := e.measure(e.fetch)
+		e.cfg.Actions = domain.ActionSettings{}
+		base, _ := e.measure(e.fetch)
+		if c.amo-base.amo != 1 || c.kaspiPosts != 0 {
+			t.Fatalf("quiet run with the fallback: %+v, without actions %+v", c, base)
+		}
+		if n := strings.Count(e.logs.String(), "ignored the lead filters"); n != 1 {
+			t.Fatalf("said %d times", n)
+		}
 	})
 }

@@ -380,6 +380,20 @@ func (s *Server) MoveLead(id, pipelineID, statusID int64) error {
 	return nil
 }
 
+// SetLossReason sets a lead's loss reason by hand, as a manager closing
+// it as lost does.
+func (s *Server) SetLossReason(id, reasonID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.leads[id]
+	if _, known := s.lossReasons[reasonID]; !ok || l.deleted || !known {
+		return ErrUnknown
+	}
+	l.LossReasonID = reasonID
+	l.UpdatedAt = s.now().Unix()
+	return nil
+}
+
 func removeID(ids []int64, id int64) []int64 {
 	out := ids[:0]
 	for _, x := range ids {

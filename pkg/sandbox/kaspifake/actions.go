@@ -138,6 +138,7 @@ func (s *Server) serveAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		o.State, o.Status, o.CancellationReason = domain.StateArchive, domain.StatusCancelled, a.CancellationReason
+		so.cancelComment = a.CancellationComment
 
 	case actionAssemble:
 		if from != domain.StatusAcceptedByMerchant || o.State != domain.StateKaspiDelivery {
@@ -269,6 +270,18 @@ func (s *Server) Parcels(code string) int {
 		return 0
 	}
 	return so.parcels
+}
+
+// CancellationComment returns the cancellationComment the merchant's
+// cancel of order code carried.
+func (s *Server) CancellationComment(code string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	so, err := s.find(code)
+	if err != nil {
+		return ""
+	}
+	return so.cancelComment
 }
 
 // BuyerCancel cancels an order as the buyer does, at any time before it

@@ -98,6 +98,8 @@ type order struct {
 	visibleAt time.Time
 	// waybillAt is when an assembled Kaspi Delivery order gets its waybill.
 	waybillAt time.Time
+	// cancelComment is the cancellationComment of the merchant's cancel.
+	cancelComment string
 	// sentCode is the code last sent to the buyer for completion ("" when
 	// none was requested); codeTries counts wrong codes since.
 	sentCode  string
