@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -193,4 +195,66 @@ type StageLedger interface {
 
 func equalFoldTrim(a, b string) bool {
 	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// CheckActionStages checks the stages of s against the account: each must
+// be a stage of pipelineID (142 and 143 included), not its incoming stage.
+// nil: all usable (or the pipeline is not listed: checked elsewhere).
+func (a AccountLists) CheckActionStages(pipelineID int64, s ActionSettings) *SettingError {
+	p := a.pipeline(pipelineID)
+	if p == nil {
+		return nil
+	}
+	for _, action := range Actions {
+		id, ok := s.Stages[action]
+		if !ok || id == StatusWon || id == StatusLost {
+			continue
+		}
+		value := action + ":" + itoa(id)
+		_, st := a.stageOf(pipelineID, id)
+		switch {
+		case st == nil:
+			return &SettingError{Key: s.Keys.Actions, Value: value, Reason: fmt.Sprintf(
+				"в воронке «%s» нет такого этапа; этапы: %s (142 — успешно, 143 — не реализовано)", p.Name, usableStages(*p))}
+		case st.Type == StageIncoming:
+			return IncomingStage(s.Keys.Actions, value, *p, *st)
+		}
+	}
+	return nil
+}
+
+// actionResults are the Kaspi states and statuses an action leads to: a
+// status map may put a deal into the action's own stage for them.
+var actionResults = map[string][]string{
+	ActionAccept:   {StatusAcceptedByMerchant, StatePickup, StateDelivery, StateKaspiDelivery},
+	ActionAssemble: {}, // assembling changes no state or status
+	ActionComplete: {StatusCompleted, StateArchive},
+	ActionCancel:   {StatusCancelled, StatusCancelling, StatusReturned, StateArchive},
+}
+
+// ActionMapConflicts lists the status map entries that put a deal into an
+// action's stage for a Kaspi state or status the action does not lead to:
+// the sync would move deals there by itself and the manager's own move into
+// that stage would look like the sync's (no action is taken then).
+func ActionMapConflicts(statusMap map[string]int64, s ActionSettings) []string {
+	var out []string
+	keys := make([]string, 0, len(statusMap))
+	for k := range statusMap {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		action := s.ActionOf(statusMap[k])
+		if action == "" {
+			continue
+		}
+		ok := false
+		for _, r := range actionResults[action] {
+			ok = ok || r == k
+		}
+		if !ok {
+			out = append(out, fmt.Sprintf("%s:%d ставит сделку в этап действия %s, хотя заказ в Kaspi в %s — это не результат действия %s", k, statusMap[k], action, k, action))
+		}
+	}
+	return out
 }

@@ -93,6 +93,9 @@ func (r *run) stageActions(ctx context.Context) error {
 	if !st.Enabled() {
 		return nil
 	}
+	if err := r.checkActionStages(ctx); err != nil {
+		return err
+	}
 	now := r.now()
 	from := now.Add(-firstLookback).Unix()
 	if v, ok, err := r.ledger.Setting(ctx, keyActionsCheckedAt); err != nil {
@@ -171,6 +174,34 @@ func (r *run) stageActions(ctx context.Context) error {
 	if complete {
 		if err := r.ledger.SetSetting(ctx, keyActionsCheckedAt, strconv.FormatInt(now.Unix(), 10)); err != nil {
 			return lerr("record the stage check", err)
+		}
+	}
+	return nil
+}
+
+// checkActionStages stops the run with a *domain.SettingError when a stage
+// of KASPI_ACTIONS is not a usable stage of the pipeline. The account's
+// lists come from the cache; a refusal is confirmed by a fresh read.
+func (r *run) checkActionStages(ctx context.Context) error {
+	if r.account == nil {
+		return nil
+	}
+	for _, fresh := range []bool{false, true} {
+		lists, err := r.accountLists(ctx, fresh)
+		if err != nil {
+			if fatal(err) {
+				return fmt.Errorf("amocrm: account lists: %w", err)
+			}
+			r.log.Warn("cannot read the account's pipelines; KASPI_ACTIONS stages not checked", "err", err)
+			return nil
+		}
+		se := lists.CheckActionStages(r.cfg.PipelineID, r.cfg.Actions)
+		if se == nil {
+			return nil
+		}
+		if fresh {
+			r.log.Error("a stage of KASPI_ACTIONS is refused; no Kaspi action is taken until it is fixed", "key", se.Key, "value", se.Value)
+			return se
 		}
 	}
 	return nil

@@ -642,3 +642,24 @@ func TestStageActions_FiltersIgnored_Fallback(t *testing.T) {
 		}
 	})
 }
+
+// A stage of KASPI_ACTIONS that the pipeline lacks, or its incoming
+// stage, is a configuration error naming the key: nothing is done.
+func TestStageActions_UnknownStageIsASettingError(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.add(e.accepted("821001", false))
+		e.fetch()
+		for _, bad := range []int64{99999999, amofake.StatusUnsorted} {
+			e.cfg.Actions.Stages[domain.ActionCancel] = bad
+			_, err := syncer.Reconcile(context.Background(), e.cfg, e.deps())
+			var se *domain.SettingError
+			if !errors.As(err, &se) || se.Key != "KASPI_ACTIONS" || !strings.Contains(se.Value, "cancel:") {
+				t.Fatalf("stage %d: %v", bad, err)
+			}
+		}
+		if e.kaspiPosts() != 0 {
+			t.Fatalf("%d POSTs", e.kaspiPosts())
+		}
+	})
+}
