@@ -131,8 +131,9 @@ func Run(ctx context.Context, opt Options) Report {
 		checkCatalog(ctx, &r, amo, cfg)
 		checkFields(ctx, &r, amo, cfg)
 		checkStatusMap(ctx, &r, cfg, pipeline, db)
+		checkActions(ctx, &r, amo, cfg, pipeline)
 	} else {
-		for _, id := range []string{"amo.pipeline", "amo.user", "amo.catalog", "amo.fields", "amo.status_map"} {
+		for _, id := range []string{"amo.pipeline", "amo.user", "amo.catalog", "amo.fields", "amo.status_map", "amo.actions"} {
 			r.add(Check{ID: id, Title: skipTitles[id], Mark: Skip, Detail: "не проверено: нет доступа к amoCRM"})
 		}
 	}
@@ -175,6 +176,7 @@ var skipTitles = map[string]string{
 	"amo.catalog":    "Каталог товаров (AMO_CATALOG_ID)",
 	"amo.fields":     "Поля сделки и контакта (…_FIELD_ID)",
 	"amo.status_map": "Соответствие статусов (AMO_STATUS_MAP)",
+	"amo.actions":    "Действия в Kaspi по этапам сделок (KASPI_ACTIONS)",
 }
 
 func checkDB(ctx context.Context, r *Report, conn Connector, cfg config.Config) (Database, func(), bool) {

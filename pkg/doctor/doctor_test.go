@@ -501,3 +501,35 @@ func TestRun_RenamedSubdomainAsksToUpdateEnv(t *testing.T) {
 		t.Fatalf("amo.subdomain = %+v\n%s", c, text(r))
 	}
 }
+
+func TestRun_ChecksTheStageActions(t *testing.T) {
+	in := newInstall(t)
+	code := in.amo.AddField("leads", "Код покупателя", "", "text")
+	reason := in.amo.AddField("leads", "Причина отмены", "", "select")
+	in.set("KASPI_ACTIONS", fmt.Sprintf("accept:%d,assemble:%d,complete:142,cancel:143", amofake.StatusConfirmed, amofake.StatusInDelivery),
+		"AMO_LEAD_KASPI_CODE_FIELD_ID", fmt.Sprint(code), "AMO_LEAD_CANCEL_REASON_FIELD_ID", fmt.Sprint(reason))
+	r := in.run()
+	expectFail(t, r)
+	c, _ := r.Find("amo.actions")
+	// The healthy install maps KASPI_DELIVERY into the assemble stage: warned.
+	if c.Mark != Warn || !strings.Contains(c.Detail, fmt.Sprintf("KASPI_DELIVERY:%d", amofake.StatusInDelivery)) {
+		t.Fatalf("actions check: %v %s", c.Mark, c.Detail)
+	}
+	out := text(r)
+	for _, want := range []string{"«Нет в наличии» (MERCHANT_OUT_OF_STOCK)", "Код покупателя", "complete — «Успешно реализовано»"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	in.set("AMO_STATUS_MAP", "COMPLETED:142,CANCELLED:143")
+	if c, _ := in.run().Find("amo.actions"); c.Mark != OK {
+		t.Fatalf("without the conflict: %v %s", c.Mark, c.Detail)
+	}
+	in.set("KASPI_ACTIONS", fmt.Sprintf("accept:%d", amofake.StatusUnsorted))
+	r = in.run()
+	expectFail(t, r, "amo.actions")
+	in.set("KASPI_ACTIONS", "accept:99999")
+	expectFail(t, in.run(), "amo.actions")
+	in.set("KASPI_ACTIONS", fmt.Sprintf("accept:%d", amofake.StatusConfirmed), "AMO_LEAD_KASPI_CODE_FIELD_ID", fmt.Sprint(reason))
+	expectFail(t, in.run(), "amo.field.lead_kaspi_code")
+}
