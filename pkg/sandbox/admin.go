@@ -22,6 +22,9 @@ var adminIndex = []string{
 	"GET  /_sandbox/requests                   the fake amoCRM's request log",
 	"POST /_sandbox/leads/move?id=&pipeline_id=&status_id=          a manager's manual move",
 	"POST /_sandbox/leads/delete?id=           a manager deletes a deal (also contacts/delete, elements/delete)",
+	"POST /_sandbox/leads/field?id=&field_id=&value=               a manager types a value into a deal's field",
+	"POST /_sandbox/fields/add?entity=leads&name=&type=text        a custom field added in the account's settings",
+	"GET  /_sandbox/orders/sent-code?code=     the completion code Kaspi sent the buyer of an order",
 	"POST /_sandbox/code                       a fresh authorization code",
 	"POST /_sandbox/ban?seconds=60 | /_sandbox/unban",
 	"POST /_sandbox/unpaid?on=1|0              the account is not paid (every API call 402) / paid again",
@@ -86,6 +89,22 @@ func (sb *Sandbox) adminHandler() http.Handler {
 			answer(w, sb.Amo.Requests())
 		case name == "leads/move" && post:
 			done(w, sb.Amo.MoveLead(formInt(r, "id"), formInt(r, "pipeline_id"), formInt(r, "status_id")))
+		case name == "leads/field" && post:
+			done(w, sb.Amo.SetLeadField(formInt(r, "id"), formInt(r, "field_id"), r.FormValue("value")))
+		case name == "fields/add" && post:
+			entity, typ := r.FormValue("entity"), r.FormValue("type")
+			if (entity != "leads" && entity != "contacts") || typ == "" || r.FormValue("name") == "" {
+				fail(w, http.StatusBadRequest, "entity (leads or contacts), name and type are required")
+				return
+			}
+			answer(w, map[string]int64{"id": sb.Amo.AddField(entity, r.FormValue("name"), "", typ)})
+		case name == "orders/sent-code" && get:
+			code, ok := sb.Kaspi.SentCode(r.FormValue("code"))
+			if !ok {
+				fail(w, http.StatusNotFound, "no code sent for this order")
+				return
+			}
+			answer(w, map[string]string{"code": code})
 		case name == "leads/delete" && post:
 			done(w, sb.Amo.DeleteLead(formInt(r, "id")))
 		case name == "contacts/delete" && post:

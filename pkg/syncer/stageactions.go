@@ -570,14 +570,14 @@ func notAllowed(action string, o domain.Order) (why string, kaspiDelivery bool) 
 			return now + " — отменить можно только новый или принятый заказ", false
 		}
 	case domain.ActionAssemble:
-		if !o.IsKaspiDelivery {
+		if !isKaspiDelivery(o) {
 			return "заказ доставляется не Kaspi Доставкой — сборка с накладной не нужна", false
 		}
 		if o.Status != domain.StatusAcceptedByMerchant {
 			return now + " — передать на сборку можно только принятый заказ", false
 		}
 	case domain.ActionComplete:
-		if o.IsKaspiDelivery {
+		if isKaspiDelivery(o) {
 			return "заказ Kaspi Доставки завершает сам Kaspi, когда покупатель его получит — в Kaspi ничего не сделано", true
 		}
 		if o.Status != domain.StatusAcceptedByMerchant {
@@ -585,6 +585,12 @@ func notAllowed(action string, o domain.Order) (why string, kaspiDelivery bool) 
 		}
 	}
 	return "", false
+}
+
+// isKaspiDelivery: Kaspi delivers the order (the flag, or the state an
+// accepted Kaspi Delivery order is in).
+func isKaspiDelivery(o domain.Order) bool {
+	return o.IsKaspiDelivery || o.State == domain.StateKaspiDelivery
 }
 
 // reached records a done action (or an assembled order waiting for its
@@ -719,6 +725,7 @@ func (r *run) pollWaybills(ctx context.Context, skip map[string]bool) error {
 			if fatal(err) {
 				return fmt.Errorf("kaspi: order %s: %w", a.Code, err)
 			}
+			r.log.Warn("cannot ask Kaspi about the waybill; the next run asks again", "order", a.Code, "err", err)
 			continue
 		}
 		switch {

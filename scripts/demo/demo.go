@@ -159,7 +159,12 @@ func (d *demo) run() error {
 		return err
 	}
 
-	d.begin(10, "bin/doctor --status")
+	d.begin(10, "Kaspi follows amoCRM: auto-accept, then a manager's moves (KASPI_AUTO_ACCEPT, KASPI_ACTIONS)")
+	if err := d.kaspiFollows(); err != nil {
+		return err
+	}
+
+	d.begin(11, "bin/doctor --status")
 	out, err = d.exec("bin/doctor", "--status")
 	if err != nil {
 		return err

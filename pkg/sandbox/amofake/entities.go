@@ -380,6 +380,31 @@ func (s *Server) MoveLead(id, pipelineID, statusID int64) error {
 	return nil
 }
 
+// SetLeadField writes a text value into a lead's custom field by hand, as
+// a manager typing it ("" clears it).
+func (s *Server) SetLeadField(id, fieldID int64, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.leads[id]
+	def := s.fieldByID("leads", fieldID)
+	if !ok || l.deleted || def == nil {
+		return ErrUnknown
+	}
+	kept := l.Fields[:0]
+	for _, f := range l.Fields {
+		if f.ID != fieldID {
+			kept = append(kept, f)
+		}
+	}
+	l.Fields = kept
+	if value != "" {
+		l.Fields = append(l.Fields, Field{ID: def.ID, Code: def.Code, Name: def.Name, Type: def.Type, Values: []FieldItem{{Value: value}}})
+	}
+	l.UpdatedAt = s.now().Unix()
+	l.updatedBy = UserID
+	return nil
+}
+
 // SetLossReason sets a lead's loss reason by hand, as a manager closing
 // it as lost does.
 func (s *Server) SetLossReason(id, reasonID int64) error {
