@@ -104,6 +104,9 @@ func (r *run) reconcile(ctx context.Context) error {
 	if err := r.refreshStale(ctx, changes, swept); err != nil {
 		return err
 	}
+	if err := r.leaveOwnActions(ctx, changes); err != nil {
+		return err
+	}
 	if err := r.applyChanges(ctx, changes); err != nil {
 		return err
 	}

@@ -207,6 +207,29 @@ func (r *run) checkActionStages(ctx context.Context) error {
 	return nil
 }
 
+// leaveOwnActions takes out of the sweep's changes the orders whose new
+// Kaspi status is the outcome of our own action still recorded as an
+// intent (its answer was lost): the action settles them later in this run
+// and writes its own note, so the change is not noted twice.
+func (r *run) leaveOwnActions(ctx context.Context, changes map[string]*change) error {
+	lister, ok := r.actions.(interface {
+		ActionsInState(ctx context.Context, action string, state domain.ActionState, limit int) ([]domain.KaspiAction, error)
+	})
+	if !ok || len(changes) == 0 || (!r.cfg.AutoAccept && !r.cfg.Actions.Enabled()) {
+		return nil
+	}
+	intents, err := lister.ActionsInState(ctx, "", domain.ActionIntent, 500)
+	if err != nil {
+		return lerr("unsettled Kaspi actions", err)
+	}
+	for _, a := range intents {
+		if c, ok := changes[a.Code]; ok && reachedBy(a.Action, c.o) {
+			delete(changes, a.Code)
+		}
+	}
+	return nil
+}
+
 // stageLeads lists the deals of the action stages changed since from,
 // post-filtered; complete is false when the listing stopped early.
 func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, complete bool, err error) {
@@ -462,9 +485,11 @@ func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
 		// Our earlier POST took, or the order was already there.
 		return r.reached(ctx, p, o, settling)
 	}
-	if settling && p.action == domain.ActionComplete && p.row.Tries == 1 {
+	if settling && p.action == domain.ActionComplete && p.row.Detail != waitCode {
 		// The code request's outcome is unknown and leaves no trace on the
 		// order: count it as sent (asking again would change the code).
+		// (An intent with detail waitCode was a completion with a typed
+		// code: Kaspi shows it did not take, so it is tried again below.)
 		return r.codeRequested(ctx, p, o)
 	}
 	if why, kaspiDelivery := notAllowed(p.action, o); why != "" {
@@ -486,12 +511,15 @@ func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
 		if err := r.stageLedger.RestartAction(ctx, code, p.action, r.now()); err != nil {
 			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
 		}
-		completing = false // a new code is asked for first
-		if p.action == domain.ActionComplete && typed != "" {
-			completing = true
-		}
+		completing = p.action == domain.ActionComplete && typed != ""
 	default:
 		if err := r.actions.SetActionState(ctx, code, p.action, domain.ActionIntent, p.row.Detail, true, r.now()); err != nil {
+			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
+		}
+	}
+	if completing && (p.row == nil || p.row.State == domain.ActionRearmed) {
+		// The intent says a typed code is in flight (see settling above).
+		if err := r.actions.SetActionState(ctx, code, p.action, domain.ActionIntent, waitCode, false, r.now()); err != nil {
 			return actOutcome{}, lerr("record "+p.action+" of "+code, err)
 		}
 	}

@@ -267,7 +267,7 @@ func TestStageActions_AfterACrashBetweenIntentAndAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Advance(time.Hour) // the deals are not touched again
-		e.fetch()
+		e.reconcile()              // its sweep sees 820101 cancelled first
 		if n := e.kaspiPosts(); n != 1 {
 			t.Fatalf("%d POSTs, want 1 (only the order Kaspi still showed open)", n)
 		}
@@ -281,7 +281,7 @@ func TestStageActions_AfterACrashBetweenIntentAndAnswer(t *testing.T) {
 			t.Fatalf("820102 at Kaspi: %s", o.Status)
 		}
 		for _, code := range []string{"820101", "820102"} {
-			if n := notesWith(e.notesOf(e.lead(code).ID), "Kaspi: заказ отменён"); n != 1 {
+			if n := notesWith(e.notesOf(e.lead(code).ID), "Kaspi: заказ отменён"); n != 1 || notesWith(e.notesOf(e.lead(code).ID), "статус изменён") != 0 {
 				t.Fatalf("%s notes %q", code, e.notesOf(e.lead(code).ID))
 			}
 		}
@@ -660,6 +660,43 @@ func TestStageActions_UnknownStageIsASettingError(t *testing.T) {
 		}
 		if e.kaspiPosts() != 0 {
 			t.Fatalf("%d POSTs", e.kaspiPosts())
+		}
+	})
+}
+
+// The answer to a completion with the buyer's code is lost: the next run
+// reads the order and, Kaspi still showing it open, completes it with the
+// same code; it does not ask the buyer for a new one.
+func TestStageActions_CompletionAnswerLost(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.stageActions()
+		e.add(e.accepted("821101", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("821101", stageComplete)
+		e.fetch()
+		sent, ok := e.kf.SentCode("821101")
+		if !ok {
+			t.Fatal("no code sent")
+		}
+		e.clock.Advance(time.Minute)
+		e.setField("821101", f.code, sent)
+		e.kf.Fail(kaspifake.EndpointAction, kaspifake.ServerError(), 1)
+		e.fetch()
+		if a := e.stageAction("821101", domain.ActionComplete); a.State != domain.ActionIntent || a.Detail != "code" {
+			t.Fatalf("after the lost answer: %+v", a)
+		}
+		e.clock.Advance(time.Hour)
+		e.fetch()
+		if o := e.kaspiOrder("821101"); o.Status != domain.StatusCompleted {
+			t.Fatalf("not completed: %s", o.Status)
+		}
+		if n := notesWith(e.notesOf(e.lead("821101").ID), "Kaspi отправил покупателю код"); n != 1 {
+			t.Fatalf("code notes %d", n)
+		}
+		if e.kaspiPosts() != 3 {
+			t.Fatalf("%d POSTs, want code request + lost completion + completion (no new code request)", e.kaspiPosts())
 		}
 	})
 }
