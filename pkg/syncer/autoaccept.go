@@ -166,20 +166,25 @@ func (r *run) acceptedChange(rec domain.Record, o domain.Order) *change {
 	return c
 }
 
-// actionNotes writes refusal notes in one bulk call; a failure is logged
+// actionNotes writes the notes of Kaspi actions in bulk calls of at most
+// domain.MaxBatch; a failure is logged
 // (the refusal is recorded and in the run's summary either way).
 func (r *run) actionNotes(ctx context.Context, notes []domain.Note) error {
-	if len(notes) == 0 || r.cfg.DryRun {
+	if r.cfg.DryRun {
 		return nil
 	}
-	if err := r.crm.AddNotes(ctx, notes); err != nil {
-		if fatal(err) {
-			return fmt.Errorf("amocrm: add notes: %w", err)
+	for len(notes) > 0 {
+		n := min(len(notes), domain.MaxBatch)
+		if err := r.crm.AddNotes(ctx, notes[:n]); err != nil {
+			if fatal(err) {
+				return fmt.Errorf("amocrm: add notes: %w", err)
+			}
+			r.log.Warn("amoCRM did not take the Kaspi action notes", "err", err)
+		} else {
+			r.sum.Notes += n
 		}
-		r.log.Warn("amoCRM did not take the Kaspi action notes", "err", err)
-		return nil
+		notes = notes[n:]
 	}
-	r.sum.Notes += len(notes)
 	return nil
 }
 

@@ -117,15 +117,19 @@ func (r *run) stageActions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) > st.MaxPerRun && !r.cfg.ConfirmActions {
-		r.printf("Найдено %d действий в Kaspi по этапам сделок (больше %s=%d) — ни одно не выполнено; подтвердите запуском с --confirm-actions", len(pending), st.Keys.MaxPerRun, st.MaxPerRun)
-		return &ActionsHeldError{Pending: len(pending), Max: st.MaxPerRun, Key: st.Keys.MaxPerRun}
-	}
+	held := len(pending) > st.MaxPerRun && !r.cfg.ConfirmActions
 	if r.cfg.DryRun {
 		for _, p := range pending {
 			r.printf("пробный запуск: заказ %s (сделка #%d) — в Kaspi было бы выполнено: %s", p.rec.Code, p.rec.LeadID, actionWords(p.action))
 		}
+		if held {
+			r.printf("пробный запуск: действий %d — больше %s=%d, настоящий запуск не выполнит ни одного без --confirm-actions", len(pending), st.Keys.MaxPerRun, st.MaxPerRun)
+		}
 		return nil
+	}
+	if held {
+		r.printf("Найдено %d действий в Kaspi по этапам сделок (больше %s=%d) — ни одно не выполнено; подтвердите запуском с --confirm-actions", len(pending), st.Keys.MaxPerRun, st.MaxPerRun)
+		return &ActionsHeldError{Pending: len(pending), Max: st.MaxPerRun, Key: st.Keys.MaxPerRun}
 	}
 	if r.statusMap == nil {
 		if err := r.loadStatusMap(ctx); err != nil {

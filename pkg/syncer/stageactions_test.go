@@ -417,6 +417,14 @@ func TestStageActions_SafetySwitch(t *testing.T) {
 			e.move(code, stageCancel)
 		}
 		notes := len(e.amo.Notes())
+		// A dry run lists all three and says the real run would stop.
+		e.cfg.DryRun = true
+		e.out.Reset()
+		e.fetch()
+		if out := e.out.String(); strings.Count(out, "было бы выполнено: отмена заказа") != 3 || !strings.Contains(out, "--confirm-actions") {
+			t.Fatalf("dry run output:\n%s", out)
+		}
+		e.cfg.DryRun = false
 		s, err := syncer.FetchNew(context.Background(), e.cfg, e.deps())
 		var held *syncer.ActionsHeldError
 		if !errors.As(err, &held) || s.Result != domain.ResultError || !strings.Contains(s.Reasons[0], "--confirm-actions") ||
