@@ -104,7 +104,7 @@ func (l *Limiter) Wait(ctx context.Context) error { return l.WaitBy(ctx, time.Ti
 func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
 	var late <-chan time.Time
 	if !by.IsZero() {
-		d := by.Sub(time.Now())
+		d := time.Until(by)
 		if d < 0 {
 			return ErrNoSlot
 		}
@@ -133,7 +133,7 @@ func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
 		if !ok {
 			return ErrNoSlot
 		}
-		d := slot.Sub(time.Now())
+		d := time.Until(slot)
 		if d <= 0 {
 			return nil
 		}
