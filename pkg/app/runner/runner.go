@@ -173,9 +173,6 @@ func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
 	}
 }
 
-// SummaryLine is the counts of a run's summary (after "OK <task>: ").
-func SummaryLine(s syncer.Summary) string { return s.Counts() }
-
 // AnswerLine is what follows "<WORD> <task>: " in cron.cgi's answer: the
 // counts, and for a warn the first reason (and how many more there are).
 func AnswerLine(s syncer.Summary) string {
