@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"kaspi-amocrm/pkg/domain"
@@ -244,7 +243,4 @@ func fatal(err error) bool {
 }
 
 // oneLine flattens an error or message for the one-line outputs.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return Cut(s, 500)
-}
+func oneLine(s string) string { return domain.OneLine(s, 500) }
