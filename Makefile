@@ -16,7 +16,7 @@ GOBUILD := CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build -trimpath -ld
 CGI_PROGS := $(patsubst cgi-bin/%/main.go,%,$(wildcard cgi-bin/*/main.go))
 BIN_PROGS := $(patsubst bin/%/main.go,%,$(wildcard bin/*/main.go))
 
-.PHONY: all build demo test test-note vet fmt-check dist clean help version
+.PHONY: all build demo test test-note vet fmt-check dist clean help version race staticcheck filesize
 
 all: build
 
@@ -27,6 +27,9 @@ help:
 	@echo "make dist       the ZIPs for shop owners (linux-amd64, linux-386) in $(DIST)/"
 	@echo "make vet        go vet ./..."
 	@echo "make fmt-check  fail on files gofmt would change"
+	@echo "make race       the concurrent packages' tests under the race detector"
+	@echo "make staticcheck staticcheck $(STATICCHECK_VERSION) (installed into $(TOOLS)/ on first use)"
+	@echo "make filesize   fail on a product Go file over 600 lines (scripts/filesize)"
 
 # The version stamped into the binaries and the ZIP names: the tag when
 # HEAD is tagged (v1.2.0), else tag-commits-hash (v1.2.0-3-gabc1234), else
@@ -76,6 +79,29 @@ test-note:
 
 vet:
 	$(GO) vet ./...
+
+# The packages that run goroutines of their own (the client's limiter and
+# token refresh, the run lock, the scheduler, the store's locks, the
+# syncer's workers, the web backends), under the race detector; the DSNs
+# apply as in make test.
+RACE_PKGS ?= ./pkg/amocrm/... ./pkg/ratelimit/... ./pkg/runlock/... ./pkg/scheduler/... \
+	./pkg/store/... ./pkg/syncer/... ./pkg/web/...
+race:
+	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
+
+# staticcheck at a pinned version, built once into $(TOOLS)/ (not a
+# dependency of the module: go.mod stays as the design card has it).
+TOOLS               ?= .tools
+STATICCHECK_VERSION ?= v0.8.2
+staticcheck:
+	@[ -x $(TOOLS)/staticcheck ] && $(TOOLS)/staticcheck -version | grep -q "$(STATICCHECK_VERSION)" || \
+		GOBIN=$(CURDIR)/$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(TOOLS)/staticcheck ./...
+
+# No product Go file (tests and pkg/sandbox aside) over 600 lines unless
+# its first comment says why.
+filesize:
+	@$(GO) run ./scripts/filesize
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './$(BUILD)/*' -not -path '*/testdata/*')); \

@@ -167,13 +167,10 @@ func noSuccess(r status.Report, p Policy) (Alert, bool) {
 	return Alert{Key: KindNoSuccess, Text: text, Repeat: p.Repeat}, true
 }
 
+// short is a summary or error as one line of a message; "—" when empty.
 func short(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	if s == "" {
-		s = "—"
+	if s = domain.OneLine(s, 200); s == "" {
+		return "—"
 	}
 	return s
 }

@@ -25,7 +25,6 @@ func TestNotifier_ResultChangesAlertOnceEachWay(t *testing.T) {
 	ctx := context.Background()
 	f, srv := newFakeTelegram(t)
 	db := openSettings(t)
-	n := New(NewTelegram(testBotToken, "42", srv.URL, srv.Client()), db, nil, Policy{})
 	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	steps := []struct {
 		res, reason string
@@ -43,7 +42,7 @@ func TestNotifier_ResultChangesAlertOnceEachWay(t *testing.T) {
 	for i, st := range steps {
 		before := len(f.sent())
 		// A fresh notifier each time: the state lives in the database.
-		n = New(NewTelegram(testBotToken, "42", srv.URL, srv.Client()), db, nil, Policy{})
+		n := New(NewTelegram(testBotToken, "42", srv.URL, srv.Client()), db, nil, Policy{})
 		if _, err := n.Check(ctx, resultReport(at.Add(time.Duration(i)*time.Minute), st.res, st.reason)); err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,7 @@ type harness struct {
 	t       *testing.T
 	fake    *amofake.Server
 	srv     *httptest.Server
+	baseURL string // the fake's address (srv.URL when it has a server)
 	db      tokenDB
 	lockDir string
 	logs    *syncBuffer
@@ -76,13 +77,14 @@ func newHarnessWith(t *testing.T, driver string, opts amofake.Options) *harness 
 		h.fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
+	h.baseURL = h.srv.URL
 	return h
 }
 
 // config is a fast client configuration for the harness.
 func (h *harness) config() amocrm.Config {
 	return amocrm.Config{
-		BaseURL:      h.srv.URL,
+		BaseURL:      h.baseURL,
 		ClientID:     amofake.DefaultClientID,
 		ClientSecret: amofake.DefaultClientSecret,
 		RedirectURI:  amofake.DefaultRedirectURI,

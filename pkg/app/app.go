@@ -9,10 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	// Embedded zone data: Asia/Almaty must load on hosts without
-	// /usr/share/zoneinfo (many shared hostings, scratch containers).
-	_ "time/tzdata"
 )
 
 // Version is stamped at build time (-ldflags -X kaspi-amocrm/pkg/app.Version=...).

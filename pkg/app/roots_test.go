@@ -26,6 +26,10 @@ func TestFallbackRoots_WinOverAnOldHostBundle(t *testing.T) {
 		if err != nil {
 			t.Fatalf("system pool: %v", err)
 		}
+		// Subjects is deprecated because it leaves out roots the platform
+		// verifier adds; on Linux the pool is the whole list, which is
+		// what this counts.
+		//lint:ignore SA1019 counting the roots of a Linux pool is exact
 		if n := len(pool.Subjects()); n < 50 {
 			t.Fatalf("trusted roots: %d; want the embedded list (over 50), not the host's one-certificate bundle", n)
 		}

@@ -34,28 +34,7 @@ func WantsHelp(args []string) bool {
 // ServedByWeb reports whether the process was started by a web server: as
 // a CGI program (any of web.CGIVars set) or as a FastCGI one (stdin is a
 // listening socket). Otherwise it runs from a shell or cron.
-func ServedByWeb(getenv func(string) string) bool {
-	if web.IsCGI(getenv) {
-		return true
-	}
-	v, err := syscall.GetsockoptInt(int(os.Stdin.Fd()), syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN)
-	return err == nil && v == 1
-}
-
-// NotImplemented is the answer of a program whose use case is not built yet.
-func NotImplemented(name string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "%s: not implemented yet\n", name)
-	return ExitFail
-}
-
-// Stub is the whole run of a program whose use case is not built yet: it
-// still creates storage/ and logs/, then says so and fails.
-func Stub(name string, getenv func(string) string, stderr io.Writer) int {
-	if p, err := Locate(getenv); err == nil {
-		p.Ensure()
-	}
-	return NotImplemented(name, stderr)
-}
+func ServedByWeb(getenv func(string) string) bool { return web.StartedByWeb(getenv) }
 
 // ServeEndpoint is the whole run of a .cgi program: it serves h as CGI or
 // FastCGI when a web server started it; from a shell it prints usage for

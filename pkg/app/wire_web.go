@@ -131,8 +131,8 @@ func (m migrator) Migrate(ctx context.Context) (uint, string, error) {
 		return 0, "", err
 	}
 	v, err := env.Store.Migrate(ctx)
-	if errors.Is(err, store.ErrMigrationBusy) {
-		return 0, "", errors.Join(err, web.ErrBusy)
+	if errors.Is(err, domain.ErrBusy) {
+		return 0, "", err
 	}
 	return v, env.Store.Driver(), err
 }

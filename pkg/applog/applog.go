@@ -19,20 +19,11 @@ import (
 
 	"log/slog"
 
-	// Asia/Almaty must load on hosts without /usr/share/zoneinfo.
-	_ "time/tzdata"
+	"kaspi-amocrm/pkg/domain"
 )
 
 // Almaty is the shop's time zone: log file dates and log times use it.
-var Almaty = loadAlmaty()
-
-func loadAlmaty() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("+05", 5*3600)
-	}
-	return loc
-}
+var Almaty = domain.Almaty()
 
 // Options configures OpenWith.
 type Options struct {

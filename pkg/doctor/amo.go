@@ -56,13 +56,8 @@ func amoErrorFix(err error) (detail, fix string) {
 	return short(err), "Проверьте AMO_SUBDOMAIN и токены amoCRM."
 }
 
-func short(err error) string {
-	s := strings.Join(strings.Fields(err.Error()), " ")
-	if r := []rune(s); len(r) > 240 {
-		s = string(r[:240]) + "…"
-	}
-	return s
-}
+// short is an error as one line of a check.
+func short(err error) string { return domain.OneLine(err.Error(), 240) }
 
 // checkAmoToken reads the account with the stored token. It returns false
 // when amoCRM cannot be used (the id checks are then skipped).

@@ -320,13 +320,10 @@ func checkRuns(ctx context.Context, r *Report, db Database, now time.Time, maxFe
 	r.add(ci)
 }
 
+// oneLine is a run's summary as one line of a check; "—" when empty.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	if s == "" {
-		s = "—"
+	if s = domain.OneLine(s, 200); s == "" {
+		return "—"
 	}
 	return s
 }

@@ -20,12 +20,6 @@ var mustChange = map[string]bool{
 	"DB_PASS": true, "ALERT_TELEGRAM_BOT_TOKEN": true, "ALERT_TELEGRAM_CHAT_ID": true,
 }
 
-// secretKeys are never shown, not even in part.
-var secretKeys = map[string]bool{
-	"KASPI_API_TOKEN": true, "AMO_CLIENT_SECRET": true, "CRON_SECRET": true, "AMO_ACCESS_TOKEN": true,
-	"AMO_REFRESH_TOKEN": true, "DB_PASS": true, "ALERT_TELEGRAM_BOT_TOKEN": true,
-}
-
 // placeholderWords mark a value somebody forgot to replace.
 var placeholderWords = []string{"your", "example", "changeme", "change_me", "change-me", "change_this", "put_", "_here", "xxxx", "ваш", "заполните", "<", "..."}
 

@@ -36,6 +36,10 @@ var (
 	// other transient failures of a create its outcome is known: nothing
 	// was created, so nothing needs to be looked up before trying again.
 	ErrNotSent = errors.New("request not sent")
+	// ErrBusy: another run (or a migration) holds the lock; nothing was
+	// done. The one sentinel the runner, the scheduler, migrate and the
+	// web backends all answer, each in its own words.
+	ErrBusy = errors.New("another run holds the lock")
 )
 
 // ValidationError is amoCRM's 400 with validation-errors: the failing items

@@ -3,6 +3,10 @@
 // and any pause are kept in a small state file guarded by a file lock, so a
 // run that starts right after another waits out the previous run's pace
 // instead of bursting.
+//
+// Time is read only through the time package (time.Now, timers), so the
+// tests run the limiter in testing/synctest's simulated clock: they assert
+// exact slots and cannot flake on a loaded machine.
 package ratelimit
 
 import (
@@ -38,7 +42,6 @@ type Limiter struct {
 	last        time.Time  // the last granted slot (in-memory mode and cache)
 	pausedUntil time.Time
 	pauseCh     chan struct{} // closed and replaced on every Pause
-	now         func() time.Time
 }
 
 // New returns a limiter at rps requests per second whose state is kept in
@@ -76,7 +79,6 @@ func newLimiter(path string, interval time.Duration) *Limiter {
 		interval: interval,
 		sem:      make(chan struct{}, 1),
 		pauseCh:  make(chan struct{}),
-		now:      time.Now,
 	}
 	if path != "" {
 		l.lock = flock.New(path + ".lock")
@@ -102,7 +104,7 @@ func (l *Limiter) Wait(ctx context.Context) error { return l.WaitBy(ctx, time.Ti
 func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
 	var late <-chan time.Time
 	if !by.IsZero() {
-		d := by.Sub(l.now())
+		d := time.Until(by)
 		if d < 0 {
 			return ErrNoSlot
 		}
@@ -131,7 +133,7 @@ func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
 		if !ok {
 			return ErrNoSlot
 		}
-		d := slot.Sub(l.now())
+		d := time.Until(slot)
 		if d <= 0 {
 			return nil
 		}
@@ -154,7 +156,7 @@ func (l *Limiter) WaitBy(ctx context.Context, by time.Time) error {
 // Pause holds every request of this process, and of any process sharing the
 // state file, for at least d from now.
 func (l *Limiter) Pause(d time.Duration) {
-	until := l.now().Add(d)
+	until := time.Now().Add(d)
 	l.mu.Lock()
 	if until.After(l.pausedUntil) {
 		l.pausedUntil = until
@@ -182,7 +184,7 @@ func (l *Limiter) PausedUntil() time.Time {
 // When by is set and the slot comes later, nothing is recorded (ok false).
 func (l *Limiter) reserve(by time.Time) (slot time.Time, ok bool, err error) {
 	err = l.update(func(st *state) {
-		now := l.now()
+		now := time.Now()
 		slot = now
 		if next := st.last.Add(l.interval); next.After(slot) {
 			slot = next
@@ -232,7 +234,7 @@ func (l *Limiter) update(fn func(*state)) error {
 	}
 	// A state file written by a clock far in the future (a wrong clock,
 	// a hand edit) must not stall the process for ever.
-	now := l.now()
+	now := time.Now()
 	if limit := now.Add(time.Hour); st.last.After(limit) {
 		st.last = now
 	}

@@ -39,14 +39,11 @@ var DefaultTasks = []Task{
 type Env interface {
 	domain.Settings
 	// Run runs a task to its end (or its time budget) under the lock the
-	// process holds. An error wrapping ErrBusy means another host holds
+	// process holds. An error wrapping domain.ErrBusy means another host holds
 	// the database lock: nothing was done and it is not a failure.
 	Run(ctx context.Context, task string) error
 	Close() error
 }
-
-// ErrBusy is returned by Env.Run when the task could not take its lock.
-var ErrBusy = errors.New("busy")
 
 // Scheduler runs the due tasks of a tick.
 type Scheduler struct {
@@ -116,7 +113,7 @@ func (s *Scheduler) Tick(stop context.Context) (Result, error) {
 		}
 		runErr := env.Run(taskCtx, t.Name)
 		switch {
-		case errors.Is(runErr, ErrBusy):
+		case errors.Is(runErr, domain.ErrBusy):
 			res.Busy = append(res.Busy, t.Name)
 			s.log().Info("scheduler: task skipped, lock held elsewhere", slog.String("task", t.Name))
 		case runErr != nil:

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
 	"kaspi-amocrm/pkg/store/storetest"
 )
@@ -215,7 +216,7 @@ func TestBackoff_DoublesAndCaps(t *testing.T) {
 // recorded nor counted as a failure.
 func TestTick_BusyIsNotAFailure(t *testing.T) {
 	r := newRig(t)
-	r.result = func(string) error { return ErrBusy }
+	r.result = func(string) error { return domain.ErrBusy }
 	res := r.tick()
 	if len(res.Busy) != 2 || len(res.Failed) != 0 || r.setting(BackoffKey("fetch_new")) != "" || r.setting(LastRunKey("fetch_new")) != "" {
 		t.Fatalf("busy=%v failed=%v", res.Busy, res.Failed)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"kaspi-amocrm/pkg/domain"
 )
 
 // Format names accepted by Write.
@@ -226,13 +228,8 @@ func ago(d time.Duration) string {
 	return fmt.Sprintf("%d дн", int(d.Hours()/24))
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
-}
+// oneLine is a reason or summary as one line of the page.
+func oneLine(s string) string { return domain.OneLine(s, 300) }
 
 // AmoMovedText tells the owner that the amoCRM account moved to another
 // address, which the sync already uses, and what to change in .env.

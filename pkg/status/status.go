@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"kaspi-amocrm/pkg/domain"
@@ -441,16 +440,8 @@ func RefreshExpiry(tok domain.Token) (time.Time, bool) {
 	return refreshed.Add(RefreshTokenLifetime), true
 }
 
-// Almaty is the shops' time zone (Kaspi's dates are Almaty dates). Falls
-// back to UTC+5 when no zone database is available (the binaries embed
-// time/tzdata, so this only matters to a stripped build).
-var Almaty = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		return time.FixedZone("+05", 5*3600)
-	}
-	return loc
-})
+// Almaty is the shops' time zone (Kaspi's dates are Almaty dates).
+var Almaty = domain.Almaty
 
 // sortedSteps lists step names in the state machine's order, others after.
 func sortedSteps(m map[string]int) []string {

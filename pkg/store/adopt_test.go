@@ -119,10 +119,9 @@ var phpSchemas = map[string]phpSchema{
 }
 
 type phpLevel struct {
-	name       string
-	oldOrders  bool
-	mapping    string // "", latest, multiple, legacy
-	mappingCol []string
+	name      string
+	oldOrders bool
+	mapping   string // "", latest, multiple, legacy
 }
 
 var phpLevels = []phpLevel{

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -346,7 +347,7 @@ func (s *DB) TryLock(ctx context.Context, name string) (release func(), ok bool,
 		if !got {
 			return nil, false, nil
 		}
-		return onceFunc(func() { _ = fl.Unlock() }), true, nil
+		return sync.OnceFunc(func() { _ = fl.Unlock() }), true, nil
 	case DriverMySQL, DriverPgSQL:
 	default:
 		return nil, false, fmt.Errorf("store: lock %s: unknown driver", name)
@@ -382,7 +383,7 @@ func (s *DB) TryLock(ctx context.Context, name string) (release func(), ok bool,
 		conn.Close()
 		return nil, false, nil
 	}
-	return onceFunc(func() {
+	return sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := conn.ExecContext(ctx, unlock, key); err != nil {
@@ -398,16 +399,6 @@ func fnvHash(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return h.Sum64()
-}
-
-func onceFunc(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
 }
 
 // ---- catalog ----

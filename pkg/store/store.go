@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"kaspi-amocrm/pkg/domain"
 	"net"
 	"strings"
 )
@@ -27,7 +28,8 @@ const (
 
 var (
 	// ErrMigrationBusy: another process is running the migrations right now.
-	ErrMigrationBusy = errors.New("store: migrations are being run by another process")
+	// It wraps domain.ErrBusy.
+	ErrMigrationBusy = fmt.Errorf("store: migrations are being run by another process: %w", domain.ErrBusy)
 	// ErrSchemaBehind: the database schema is older than this program
 	// (migrations are pending) or newer than it knows.
 	ErrSchemaBehind = errors.New("store: database schema is not up to date")

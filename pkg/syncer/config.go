@@ -233,7 +233,3 @@ func (c *countingCRM) LeadNotes(ctx context.Context, leadID int64) ([]domain.Not
 	c.calls.Add(1)
 	return c.CRM.LeadNotes(ctx, leadID)
 }
-func (c *countingCRM) LeadLinks(ctx context.Context, leadID int64) ([]domain.Link, error) {
-	c.calls.Add(1)
-	return c.CRM.LeadLinks(ctx, leadID)
-}

@@ -171,11 +171,5 @@ func Links(leadID, catalogID int64, lines []domain.Line, elements map[string]int
 	return out
 }
 
-// almaty is Kaspi's time zone (the tz database knows its 2024 change from
-// UTC+6 to UTC+5; time/tzdata is linked so hosting without zoneinfo works).
-func almaty() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("+05", 5*3600)
-}
+// almaty is Kaspi's time zone.
+var almaty = domain.Almaty

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"kaspi-amocrm/pkg/domain"
@@ -29,19 +28,18 @@ type run struct {
 	clock       func() time.Time
 	loc         *time.Location
 
-	start, deadline  time.Time
-	sum              Summary
-	amoM, kaspiM     requestMeter
-	seen             map[string]bool // codes processed by this run
-	foundNow         map[string]bool // codes this run put into the ledger
-	processed        int
-	transient        int // temporary amoCRM failures met by this run
-	fields           *LeadFields
-	statusMap        StatusMap
-	dryNew           []domain.Order // dry run: listed orders the ledger lacks
-	dryNewSeen       map[string]bool
-	warnedNoPipeline bool
-	index            indexRun // the phone index in this run (contactindex.go)
+	start, deadline time.Time
+	sum             Summary
+	amoM, kaspiM    requestMeter
+	seen            map[string]bool // codes processed by this run
+	foundNow        map[string]bool // codes this run put into the ledger
+	processed       int
+	transient       int // temporary amoCRM failures met by this run
+	fields          *LeadFields
+	statusMap       StatusMap
+	dryNew          []domain.Order // dry run: listed orders the ledger lacks
+	dryNewSeen      map[string]bool
+	index           indexRun // the phone index in this run (contactindex.go)
 	// adoptPending: existing deals are not adopted yet; nothing is created.
 	adoptPending bool
 	// account lists the account's pipelines and users (nil: no checks).
@@ -260,7 +258,4 @@ func fatal(err error) bool {
 }
 
 // oneLine flattens an error or message for the one-line outputs.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return Cut(s, 500)
-}
+func oneLine(s string) string { return domain.OneLine(s, 500) }

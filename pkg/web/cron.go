@@ -16,7 +16,7 @@ type Tasks interface {
 	// Run runs "new" (fetch_new) or "reconcile" under the run lock and the
 	// time budget and returns the run's result and the line that follows
 	// "OK <task>: " (or WARN, with the first reason). A held lock: an error
-	// wrapping ErrBusy, with nothing done. Any other error stopped the run.
+	// wrapping domain.ErrBusy, with nothing done. Any other error stopped the run.
 	Run(ctx context.Context, task string) (res domain.Result, summary string, err error)
 	// Status returns the status report in a format: "text", "json" or
 	// "html".
@@ -42,7 +42,7 @@ func (h *Cron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch task {
 	case "new", "reconcile":
 		res, summary, err := h.Tasks.Run(r.Context(), task)
-		if errors.Is(err, ErrBusy) {
+		if errors.Is(err, domain.ErrBusy) {
 			// Another run is at work: for a cron poller that is normal.
 			writeText(w, http.StatusOK, "BUSY")
 			return

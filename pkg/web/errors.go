@@ -11,8 +11,6 @@ import (
 // Sentinels the wiring wraps its errors in so that the handlers can answer
 // them without knowing the store or the clients.
 var (
-	// ErrBusy: another run or migration holds the lock.
-	ErrBusy = errors.New("busy")
 	// ErrSchemaBehind: the database needs migrate.cgi first.
 	ErrSchemaBehind = errors.New("database schema is behind")
 	// ErrNotConfigured: a key the endpoint needs is empty (the message says which).
@@ -79,7 +77,7 @@ func answer(err error) (status int, msg string) {
 		return http.StatusForbidden, "Forbidden"
 	case errors.Is(err, ErrSchemaBehind):
 		return http.StatusServiceUnavailable, "База данных не обновлена: откройте migrate.cgi?token=CRON_SECRET, затем повторите."
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, domain.ErrBusy):
 		return http.StatusConflict, "Занято: другой процесс держит блокировку. Повторите через минуту."
 	case errors.Is(err, domain.ErrBanned):
 		return http.StatusServiceUnavailable, "amoCRM заблокировал доступ к API (слишком много запросов). Запросы приостановлены; если блокировка не снимается, напишите в поддержку amoCRM."

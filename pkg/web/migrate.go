@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"kaspi-amocrm/pkg/domain"
 	"log/slog"
 	"net/http"
 )
@@ -12,7 +13,7 @@ import (
 type Migrator interface {
 	// Migrate brings the schema up to date and returns the version reached
 	// and the driver name. Another migration holding the lock: an error
-	// wrapping ErrBusy. Nothing pending is success.
+	// wrapping domain.ErrBusy. Nothing pending is success.
 	Migrate(ctx context.Context) (version uint, driver string, err error)
 }
 
@@ -34,7 +35,7 @@ func (h *Migrate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	version, driver, err := h.Migrator.Migrate(r.Context())
 	if err != nil {
-		if !errors.Is(err, ErrBusy) {
+		if !errors.Is(err, domain.ErrBusy) {
 			var pe *PublicError
 			if !errors.As(err, &pe) {
 				// The store's migration errors name the fix (dirty

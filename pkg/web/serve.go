@@ -12,17 +12,14 @@ import (
 	"net/http/fcgi"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 )
 
-// Serve runs h the way the program was started and returns the exit code:
-//   - FastCGI when stdin is a listening socket (mod_fcgid, php-fpm style
-//     process managers hand one over);
-//   - CGI when any CGI variable is set (IsCGI);
-//   - otherwise a command-line run: arguments such as `task=new` or
-//     `--task=new` become the query, and the answer body is printed.
+// Serve runs h for the web server that started the program (see
+// StartedByWeb) and returns the exit code: FastCGI when stdin is a
+// listening socket (mod_fcgid, php-fpm style process managers hand one
+// over), CGI otherwise. A run from a shell or cron goes through ServeCLI.
 func Serve(h http.Handler) int {
 	if stdinIsListener() {
 		if err := fcgi.Serve(nil, h); err != nil {
@@ -31,16 +28,18 @@ func Serve(h http.Handler) int {
 		}
 		return 0
 	}
-	if IsCGI(os.Getenv) {
-		if err := cgi.Serve(h); err != nil {
-			fmt.Fprintln(os.Stderr, "cgi:", err)
-			return 1
-		}
-		return 0
+	if err := cgi.Serve(h); err != nil {
+		fmt.Fprintln(os.Stderr, "cgi:", err)
+		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return ServeCLI(ctx, h, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	return 0
+}
+
+// StartedByWeb reports whether a web server started the program: as a CGI
+// program (any of CGIVars set) or as a FastCGI one (stdin is a listening
+// socket). Otherwise it runs from a shell or cron.
+func StartedByWeb(getenv func(string) string) bool {
+	return IsCGI(getenv) || stdinIsListener()
 }
 
 // CGIVars are the variables of which any one marks a start by a web

@@ -135,7 +135,7 @@ func TestCron_TokenFromQueryHeaderBearerOrForm(t *testing.T) {
 
 // A held lock answers BUSY with 200; an unknown task 400; other methods 405.
 func TestCron_BusyUnknownTaskAndMethods(t *testing.T) {
-	tk := &tasks{err: fmt.Errorf("run: %w", ErrBusy)}
+	tk := &tasks{err: fmt.Errorf("run: %w", domain.ErrBusy)}
 	h := &Cron{Secret: secret, Tasks: tk}
 	if w := do(h, "GET", "/?task=reconcile&token="+secret, nil); w.Code != 200 || strings.TrimSpace(w.Body.String()) != "BUSY" {
 		t.Fatalf("busy: %d %q", w.Code, w.Body.String())
@@ -279,7 +279,7 @@ func TestMigrate_Answers(t *testing.T) {
 	if w := do(h, "DELETE", "/?token="+secret, nil); w.Code != 405 {
 		t.Fatalf("delete: %d", w.Code)
 	}
-	m.err = fmt.Errorf("migrate: %w", ErrBusy)
+	m.err = fmt.Errorf("migrate: %w", domain.ErrBusy)
 	if w := do(h, "GET", "/?token="+secret, nil); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Занято") {
 		t.Fatalf("busy: %d %q", w.Code, w.Body.String())
 	}

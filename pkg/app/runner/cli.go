@@ -67,7 +67,7 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 	}
 	defer env.Close()
 	sum, err := Run(ctx, env, task, ro)
-	if errors.Is(err, ErrBusy) {
+	if errors.Is(err, domain.ErrBusy) {
 		fmt.Fprintln(stdout, BusyMessage)
 		return app.ExitOK
 	}
@@ -184,8 +184,8 @@ type schedEnv struct {
 
 func (e *schedEnv) Run(ctx context.Context, task string) error {
 	sum, err := Run(ctx, e.Env, task, Options{LockHeld: true, Out: e.out})
-	if errors.Is(err, ErrBusy) {
-		return errors.Join(err, scheduler.ErrBusy)
+	if errors.Is(err, domain.ErrBusy) {
+		return err
 	}
 	if code := ExitFor(sum, err); code > *e.exit {
 		*e.exit = code

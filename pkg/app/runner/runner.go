@@ -19,11 +19,7 @@ import (
 	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/syncer"
-	"kaspi-amocrm/pkg/web"
 )
-
-// ErrBusy: another run holds the run lock; nothing was done.
-var ErrBusy = errors.New("another run is active")
 
 // BusyMessage is what a run says when another one holds the lock.
 const BusyMessage = "Другой запуск ещё работает (storage/cron.lock занят) — этот завершается без работы."
@@ -106,7 +102,7 @@ type Options struct {
 // Run runs fetch_new or reconcile once, under the run lock, then checks the
 // alerts (CheckAlerts). Every way a task starts — bin/fetch_new,
 // bin/reconcile, a scheduler tick, cron.cgi — passes here. A held lock
-// returns an error wrapping ErrBusy (and web.ErrBusy) with nothing done.
+// returns an error wrapping domain.ErrBusy with nothing done.
 func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summary, error) {
 	var sum syncer.Summary
 	name, ok := TaskName(task)
@@ -127,7 +123,7 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 		return sum, fmt.Errorf("%s: %w", name, err)
 	}
 	if !got {
-		return sum, fmt.Errorf("%s: %w", name, errors.Join(ErrBusy, web.ErrBusy))
+		return sum, fmt.Errorf("%s: %w", name, domain.ErrBusy)
 	}
 	defer release()
 	// The first line of every run in the daily log names the version:
@@ -177,9 +173,6 @@ func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
 		e.Log.Warn("alert check failed", slog.String("error", err.Error()))
 	}
 }
-
-// SummaryLine is the counts of a run's summary (after "OK <task>: ").
-func SummaryLine(s syncer.Summary) string { return s.Counts() }
 
 // AnswerLine is what follows "<WORD> <task>: " in cron.cgi's answer: the
 // counts, and for a warn the first reason (and how many more there are).
