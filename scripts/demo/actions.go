@@ -179,7 +179,7 @@ func (d *demo) kaspiFollows() error {
 		problems = append(problems, fmt.Sprintf("order %s was not cancelled: %s", cancel, o.Status))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("Kaspi did not follow:\n  %s", strings.Join(problems, "\n  "))
+		return fmt.Errorf("the Kaspi sandbox did not follow:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil
 }
