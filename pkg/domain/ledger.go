@@ -56,6 +56,9 @@ type Record struct {
 	// CompletedAt is when the sync first recorded the order COMPLETED
 	// (zero: not yet); returns are watched for a window from then.
 	CompletedAt time.Time
+	// StoreNo is the Kaspi store the order came from (1 … 9); rows written
+	// before several stores existed, PHP ones included, are store 1.
+	StoreNo int
 }
 
 // AdoptedLead is a deal found in amoCRM for an order code.
@@ -63,6 +66,7 @@ type AdoptedLead struct {
 	Code        string
 	LeadID      int64
 	AmoStatusID int64
+	StoreNo     int // the Kaspi store the deal's name tells (0: store 1)
 }
 
 // Token is an OAuth token pair. ExpiresAt is unix seconds; a long-lived
