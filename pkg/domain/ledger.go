@@ -147,7 +147,8 @@ type Ledger interface {
 	// never an error.
 	Ingest(ctx context.Context, orders []Order, now time.Time) (inserted []string, err error)
 	// UpdateOrder refreshes a known row from Kaspi: snapshot, state,
-	// status, total, creation ms, kaspi id, CheckedAt=now. Step, lead and
+	// status, total, creation ms, kaspi id, store (when o.StoreNo > 0),
+	// CheckedAt=now. Step, lead and
 	// sync fields are not touched. Unknown code: ErrNotFound.
 	UpdateOrder(ctx context.Context, o Order, now time.Time) error
 	// Record returns one row; ErrNotFound when absent.

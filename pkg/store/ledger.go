@@ -159,6 +159,12 @@ func (s *DB) UpdateOrder(ctx context.Context, o domain.Order, now time.Time) err
 		set += ", kaspi_order_id = ?"
 		args = append(args, o.ID)
 	}
+	// A row adopted from a deal's name or field learns its store when
+	// that store's listing returns the order.
+	if o.StoreNo > 0 {
+		set += ", store_no = ?"
+		args = append(args, o.StoreNo)
+	}
 	args = append(args, o.Code)
 	return s.inTx(ctx, "update order "+o.Code, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.d.q("UPDATE orders_map SET "+set+" WHERE order_code = ?"), args...)

@@ -35,7 +35,7 @@ func (r *run) autoAccept(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if r.statusMap == nil {
+	if r.statusMaps == nil {
 		if err := r.loadStatusMap(ctx); err != nil {
 			return err
 		}
@@ -70,7 +70,8 @@ func (r *run) autoAccept(ctx context.Context) error {
 // acceptOne settles one order. It returns the deal's change after an
 // accept, or the text of a refusal note.
 func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string, error) {
-	o, err := r.kaspi.OrderByCode(ctx, rec.Code)
+	// Every read and write of the order uses its own store's token.
+	o, err := r.kaspiOf(rec.StoreNo).OrderByCode(ctx, rec.Code)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, "", nil // not visible at Kaspi now; reconcile follows it
 	}
@@ -131,7 +132,7 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			return nil, "", nil // another run holds it
 		}
 	}
-	got, err := r.writer.Accept(ctx, o)
+	got, err := r.writerOf(rec.StoreNo).Accept(ctx, o)
 	switch {
 	case err == nil:
 		if err := r.actions.SetActionState(ctx, rec.Code, domain.ActionAccept, domain.ActionDone, "", false, r.now()); err != nil {

@@ -17,10 +17,20 @@ type run struct {
 	cfg    Config
 	ledger domain.Ledger
 	crm    *countingCRM
-	kaspi  *countingKaspi
-	// actions and writer are set when Kaspi actions are configured.
+	kaspi  *countingKaspi // store 1's
+	// actions and writer are set when Kaspi actions are configured
+	// (writer is store 1's).
 	actions domain.KaspiActions
 	writer  domain.OrderWriter
+	// stores are the Kaspi stores, store 1 first; kaspis and writers the
+	// clients of stores 2 … 9 (stores.go).
+	stores       []Store
+	kaspis       map[int]*countingKaspi
+	writers      map[int]domain.OrderWriter
+	kaspiMs      []requestMeter
+	failedStores int                // stores whose listing failed this run
+	storeStates  map[int]StoreState // each store's listing outcome this run
+	storeDown    map[int]bool       // stores whose token failed this run: not asked again
 	log     *slog.Logger
 	out     io.Writer
 	clock   func() time.Time
@@ -34,7 +44,7 @@ type run struct {
 	processed        int
 	transient        int // temporary amoCRM failures met by this run
 	fields           *LeadFields
-	statusMap        StatusMap
+	statusMaps       map[int]StatusMap // by store; nil until loaded
 	dryNew           []domain.Order // dry run: listed orders the ledger lacks
 	dryNewSeen       map[string]bool
 	warnedNoPipeline bool
@@ -63,6 +73,16 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if cfg.AutoAccept && (d.Actions == nil || d.Writer == nil) {
 		return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi action ledger and writer", task)
 	}
+	stores := normalizeStores(cfg)
+	for _, st := range stores[1:] {
+		c, ok := d.Stores[st.No]
+		if !ok || c.Kaspi == nil {
+			return nil, fmt.Errorf("%s: no Kaspi client for store %d", task, st.No)
+		}
+		if cfg.AutoAccept && c.Writer == nil {
+			return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi writer of store %d", task, st.No)
+		}
+	}
 	r := &run{
 		cfg:        cfg,
 		ledger:     d.Ledger,
@@ -77,6 +97,16 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 		seen:       map[string]bool{},
 		foundNow:   map[string]bool{},
 		dryNewSeen: map[string]bool{},
+		stores:     stores,
+		kaspis:     map[int]*countingKaspi{},
+		writers:    map[int]domain.OrderWriter{},
+		storeDown:  map[int]bool{},
+	}
+	for _, st := range stores[1:] {
+		k := &countingKaspi{OrderSource: d.Stores[st.No].Kaspi}
+		r.kaspis[st.No] = k
+		r.writers[st.No] = d.Stores[st.No].Writer
+		r.kaspiMs = append(r.kaspiMs, newMeter(k.OrderSource, &k.calls))
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -193,6 +223,9 @@ func (r *run) summary() Summary {
 	s := r.sum
 	s.AmoRequests = r.amoM.count()
 	s.KaspiReqs = r.kaspiM.count()
+	for _, m := range r.kaspiMs {
+		s.KaspiReqs += m.count()
+	}
 	s.Seconds = r.now().Sub(r.start).Seconds()
 	if s.Seconds < 0 {
 		s.Seconds = 0
