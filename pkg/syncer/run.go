@@ -31,10 +31,10 @@ type run struct {
 	failedStores int                // stores whose listing failed this run
 	storeStates  map[int]StoreState // each store's listing outcome this run
 	storeDown    map[int]bool       // stores whose token failed this run: not asked again
-	log     *slog.Logger
-	out     io.Writer
-	clock   func() time.Time
-	loc     *time.Location
+	log          *slog.Logger
+	out          io.Writer
+	clock        func() time.Time
+	loc          *time.Location
 
 	start, deadline  time.Time
 	sum              Summary
@@ -45,7 +45,7 @@ type run struct {
 	transient        int // temporary amoCRM failures met by this run
 	fields           *LeadFields
 	statusMaps       map[int]StatusMap // by store; nil until loaded
-	dryNew           []domain.Order // dry run: listed orders the ledger lacks
+	dryNew           []domain.Order    // dry run: listed orders the ledger lacks
 	dryNewSeen       map[string]bool
 	warnedNoPipeline bool
 	index            indexRun // the phone index in this run (contactindex.go)
