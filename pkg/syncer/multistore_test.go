@@ -213,3 +213,79 @@ func TestFetchNew_PHPDatabaseIsStoreOne(t *testing.T) {
 		}
 	})
 }
+
+// A store with its own pipeline and no map of its own gets no stage
+// moves; with AMO_STATUS_MAP_2 its deals move within its own pipeline.
+func TestReconcile_StoreMovesOnlyByItsOwnMapInItsOwnPipeline(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.StatusMap = map[string]int64{"CANCELLED": amofake.StatusConfirmed}
+		kf2 := e.secondStore(kaspiToken2, amofake.OtherPipelineID, amofake.OtherStatusFirst)
+		kf2.AddOrder(e.order("880000001", time.Hour, "7011234541"))
+		kf2.AddOrder(e.order("880000002", time.Hour, "7011234542"))
+		if s := e.fetch(); s.Created != 2 {
+			t.Fatalf("fetch: %s", s)
+		}
+		if err := kf2.SetStatus("880000001", domain.StateArchive, domain.StatusCancelled, "BUYER_NOT_REACHABLE"); err != nil {
+			t.Fatal(err)
+		}
+		s := e.reconcile()
+		l := e.storeLeads("Астана")["880000001"]
+		if s.Moved != 0 || l.PipelineID != amofake.OtherPipelineID || l.StatusID != amofake.OtherStatusFirst || notesWith(e.notesOf(l.ID), "статус изменён") != 1 {
+			t.Fatalf("no map of its own: %s; deal %d/%d, notes %q", s, l.PipelineID, l.StatusID, e.notesOf(l.ID))
+		}
+		e.cfg.Stores[1].StatusMap = map[string]int64{"CANCELLED": domain.StatusLost}
+		e.cfg.Stores[1].NoStageMoves = false
+		if err := kf2.SetStatus("880000002", domain.StateArchive, domain.StatusCancelled, "BUYER_NOT_REACHABLE"); err != nil {
+			t.Fatal(err)
+		}
+		s = e.reconcile()
+		l = e.storeLeads("Астана")["880000002"]
+		if s.Moved != 1 || l.PipelineID != amofake.OtherPipelineID || l.StatusID != domain.StatusLost {
+			t.Fatalf("own map: %s; deal %d/%d", s, l.PipelineID, l.StatusID)
+		}
+	})
+}
+
+// Auto-accept writes to Kaspi with the token of the order's store.
+func TestAutoAccept_UsesTheOrdersStoreToken(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.autoAccept()
+		kf2 := e.secondStore(kaspiToken2, amofake.PipelineID, amofake.StatusNewOrder)
+		kf2.AddOrder(e.order("890000001", time.Hour, "7011234551"))
+		e.add(e.order("890000002", time.Hour, "7011234552"))
+		if s := e.fetch(); s.Created != 2 || s.Accepted != 2 {
+			t.Fatalf("fetch: %s %q", s, s.Reasons)
+		}
+		if o, _ := kf2.Order("890000001"); o.Status != domain.StatusAcceptedByMerchant {
+			t.Fatalf("store 2 order at Kaspi: %s", o.Status)
+		}
+		if o, _ := e.kf.Order("890000002"); o.Status != domain.StatusAcceptedByMerchant {
+			t.Fatalf("store 1 order at Kaspi: %s", o.Status)
+		}
+		if _, ok := e.kf.Order("890000001"); ok {
+			t.Fatal("store 1's Kaspi knows store 2's order")
+		}
+	})
+}
+
+// A store's own values are checked against the account like store 1's,
+// and errors name the store's key; a map naming a stage of another
+// pipeline than the store's is refused.
+func TestFetchNew_StoreSettingsAreCheckedPerStore(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		kf2 := e.secondStore(kaspiToken2, amofake.OtherPipelineID, amofake.OtherStatusFirst)
+		kf2.AddOrder(e.order("895000001", time.Hour, "7011234561"))
+		e.cfg.Stores[1].StatusMap = map[string]int64{"DELIVERY": amofake.StatusConfirmed}
+		if se := e.settingErr(); se.Key != "AMO_STATUS_MAP_2" || !strings.Contains(se.Reason, "Розница") {
+			t.Fatalf("map of another pipeline: %+v", se)
+		}
+		e.cfg.Stores[1].StatusMap = map[string]int64{}
+		e.cfg.Stores[1].PipelineID = 1
+		if se := e.settingErr(); se.Key != "AMO_PIPELINE_ID_2" {
+			t.Fatalf("unknown pipeline: %+v", se)
+		}
+		if len(e.amo.Leads()) != 0 {
+			t.Fatalf("deals created despite a refused setting: %v", e.amo.Leads())
+		}
+	})
+}
