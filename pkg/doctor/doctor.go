@@ -131,6 +131,7 @@ func Run(ctx context.Context, opt Options) Report {
 		checkCatalog(ctx, &r, amo, cfg)
 		checkFields(ctx, &r, amo, cfg)
 		checkStatusMap(ctx, &r, cfg, pipeline, db)
+		checkStores(ctx, &r, amo, cfg, db)
 	} else {
 		for _, id := range []string{"amo.pipeline", "amo.user", "amo.catalog", "amo.fields", "amo.status_map"} {
 			r.add(Check{ID: id, Title: skipTitles[id], Mark: Skip, Detail: "не проверено: нет доступа к amoCRM"})
@@ -138,6 +139,11 @@ func Run(ctx context.Context, opt Options) Report {
 	}
 
 	checkKaspi(ctx, &r, opt.Connect, cfg)
+	for _, st := range cfg.KaspiStores {
+		if st.No > 1 {
+			forStore(&r, st, func() { checkKaspi(ctx, &r, opt.Connect, storeConfig(cfg, st)) })
+		}
+	}
 
 	if dbOK {
 		checkRuns(ctx, &r, db, now, opt.MaxFetchAge, opt.MaxReconcileAge)
