@@ -96,7 +96,7 @@ func TestFetchNew_TwoStoresEachGetTheirDeals(t *testing.T) {
 				t.Errorf("watermark %s not kept", key)
 			}
 		}
-		states, err := syncer.ReadStoreStates(ctx, e.db)
+		states, err := domain.ReadKaspiStoreStates(ctx, e.db)
 		if err != nil || states[1].Result != "ok" || states[2].Result != "ok" || states[2].Found != 2 {
 			t.Errorf("store states: %+v %v", states, err)
 		}
@@ -122,7 +122,7 @@ func TestFetchNew_RevokedTokenOfOneStoreLeavesTheOtherWorking(t *testing.T) {
 		if _, ok := e.storeLeads("Алматы")["830000001"]; !ok {
 			t.Fatalf("store 1 deal missing: %v", e.amo.Leads())
 		}
-		states, _ := syncer.ReadStoreStates(context.Background(), e.db)
+		states, _ := domain.ReadKaspiStoreStates(context.Background(), e.db)
 		if states[1].Result != "ok" || states[2].Result != "error" || !strings.Contains(states[2].Reason, "Астана") {
 			t.Fatalf("store states: %+v", states)
 		}

@@ -29,7 +29,7 @@ type run struct {
 	writers      map[int]domain.OrderWriter
 	kaspiMs      []requestMeter
 	failedStores int                // stores whose listing failed this run
-	storeStates  map[int]StoreState // each store's listing outcome this run
+	storeStates  map[int]domain.KaspiStoreState // each store's listing outcome this run
 	storeDown    map[int]bool       // stores whose token failed this run: not asked again
 	log          *slog.Logger
 	out          io.Writer

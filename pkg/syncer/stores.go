@@ -57,39 +57,6 @@ func watermarkKeyOf(no int) string {
 	return watermarkKey + "_" + strconv.Itoa(no)
 }
 
-// StoreStatesKey is the settings key of each store's last listing
-// outcome (StoreState by store number, JSON), for the status page.
-const StoreStatesKey = "kaspi_store_states"
-
-// StoreState is how a store's last listing went.
-type StoreState struct {
-	Name   string    `json:"name,omitempty"`
-	Result string    `json:"result"`           // ok, warn or error
-	Reason string    `json:"reason,omitempty"` // why not ok, in Russian
-	At     time.Time `json:"at"`
-	Found  int       `json:"found"` // orders new to the ledger in that run
-}
-
-// ReadStoreStates reads the stores' last listing outcomes (empty when
-// never recorded or unreadable).
-func ReadStoreStates(ctx context.Context, s domain.Settings) (map[int]StoreState, error) {
-	raw, ok, err := s.Setting(ctx, StoreStatesKey)
-	out := map[int]StoreState{}
-	if err != nil || !ok {
-		return out, err
-	}
-	var m map[string]StoreState
-	if json.Unmarshal([]byte(raw), &m) != nil {
-		return out, nil
-	}
-	for k, v := range m {
-		if n, err := strconv.Atoi(k); err == nil {
-			out[n] = v
-		}
-	}
-	return out, nil
-}
-
 // storeOf is the configured store of number no (store 1 for 0 or an
 // unknown number: a row of a store since removed from .env is handled
 // with store 1's values rather than dropped).
@@ -159,12 +126,12 @@ func (r *run) storeFailed(st Store, err error) error {
 // the first note of a store in a run wins.
 func (r *run) setStoreState(st Store, result, reason string, found int) {
 	if r.storeStates == nil {
-		r.storeStates = map[int]StoreState{}
+		r.storeStates = map[int]domain.KaspiStoreState{}
 	}
 	if _, done := r.storeStates[st.No]; done {
 		return
 	}
-	r.storeStates[st.No] = StoreState{Name: st.Name, Result: result, Reason: reason, At: r.now(), Found: found}
+	r.storeStates[st.No] = domain.KaspiStoreState{Name: st.Name, Result: domain.Result(result), Reason: reason, At: r.now(), Found: found}
 }
 
 // saveStoreStates records the stores' outcomes of this run (several
@@ -173,12 +140,12 @@ func (r *run) saveStoreStates(ctx context.Context) error {
 	if !r.multiStore() || r.cfg.DryRun || len(r.storeStates) == 0 {
 		return nil
 	}
-	m := map[string]StoreState{}
+	m := map[string]domain.KaspiStoreState{}
 	for no, s := range r.storeStates {
 		m[strconv.Itoa(no)] = s
 	}
 	b, _ := json.Marshal(m)
-	return lerr("save store states", r.ledger.SetSetting(ctx, StoreStatesKey, string(b)))
+	return lerr("save store states", r.ledger.SetSetting(ctx, domain.SettingKaspiStoreStates, string(b)))
 }
 
 // storeLeadName is the deal name of an order: "Kaspi Order <code>", with
