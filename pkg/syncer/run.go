@@ -28,9 +28,9 @@ type run struct {
 	kaspis       map[int]*countingKaspi
 	writers      map[int]domain.OrderWriter
 	kaspiMs      []requestMeter
-	failedStores int                // stores whose listing failed this run
+	failedStores int                            // stores whose listing failed this run
 	storeStates  map[int]domain.KaspiStoreState // each store's listing outcome this run
-	storeDown    map[int]bool       // stores whose token failed this run: not asked again
+	storeDown    map[int]bool                   // stores whose token failed this run: not asked again
 	log          *slog.Logger
 	out          io.Writer
 	clock        func() time.Time
