@@ -198,7 +198,8 @@ func (d *demo) changeStatuses() ([]change, error) {
 	}
 	withLead := map[string]bool{}
 	for _, l := range leads {
-		withLead[strings.TrimPrefix(l.Name, "Kaspi Order ")] = true
+		code, _, _ := strings.Cut(strings.TrimPrefix(l.Name, "Kaspi Order "), " · ") // " · <store>" with several stores
+		withLead[code] = true
 	}
 	plan := []change{
 		{State: domain.StateArchive, Status: domain.StatusCompleted, WantStatusID: amofake.StatusWon},
@@ -294,7 +295,7 @@ func (d *demo) summary(fetchLine, reconcileLine string, changes []change) error 
 	for _, l := range leads {
 		code := amofake.FieldText(l.Fields, amofake.LeadOrderCodeFieldID)
 		if code == "" {
-			code = strings.TrimPrefix(l.Name, "Kaspi Order ")
+			code, _, _ = strings.Cut(strings.TrimPrefix(l.Name, "Kaspi Order "), " · ")
 		}
 		leadsByCode[code] = append(leadsByCode[code], l)
 	}
