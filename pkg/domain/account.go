@@ -119,6 +119,11 @@ type SettingsCheck struct {
 	// Suffix is the key suffix of the Kaspi store the values belong to
 	// ("" for store 1, "_2" …): errors name that store's keys.
 	Suffix string
+	// StoreMap: StatusMap is a Kaspi store's own map (AMO_STATUS_MAP_n); a
+	// stage of another pipeline than PipelineID in it is refused. (Store
+	// 1's map keeps the older rule: amoCRM's refusal of the move is
+	// reported on the order.)
+	StoreMap bool
 }
 
 // CheckSettings checks the .env values against the account's lists and
@@ -155,7 +160,7 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 		if s != nil && s.Type == StageIncoming {
 			return IncomingStage("AMO_STATUS_MAP"+c.Suffix, k+":"+itoa(s.ID), *p, *s)
 		}
-		if s == nil && target != nil && id != StatusWon && id != StatusLost {
+		if c.StoreMap && s == nil && target != nil && id != StatusWon && id != StatusLost {
 			if op, _ := a.stageOf(0, id); op != nil {
 				// A deal is moved within its own pipeline: a stage of
 				// another pipeline would take it out of the store's.

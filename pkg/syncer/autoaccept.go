@@ -46,10 +46,17 @@ func (r *run) autoAccept(ctx context.Context) error {
 		if r.expired() || ctx.Err() != nil {
 			break
 		}
+		if r.storeDown[rec.StoreNo] {
+			continue
+		}
 		c, note, err := r.acceptOne(ctx, rec)
 		if err != nil {
 			if fatal(err) {
-				return err
+				// One store's token refused stops only that store.
+				if err := r.storeFailed(r.storeOf(rec.StoreNo), err); err != nil {
+					return err
+				}
+				continue
 			}
 			r.log.Warn("accepting the order in Kaspi did not finish; the next run checks it", "order", rec.Code, "err", err)
 			continue

@@ -36,6 +36,8 @@ func (r *run) fetchNew(ctx context.Context) error {
 		found := r.sum.Found
 		if err := r.fetchStore(ctx, st, floor, toMs); err != nil {
 			if err := r.storeFailed(st, err); err != nil {
+				// Every store failed: the run stops, each store's state kept.
+				_ = r.saveStoreStates(context.WithoutCancel(ctx))
 				return err
 			}
 			continue

@@ -276,6 +276,7 @@ func TestFetchNew_StoreSettingsAreCheckedPerStore(t *testing.T) {
 		kf2 := e.secondStore(kaspiToken2, amofake.OtherPipelineID, amofake.OtherStatusFirst)
 		kf2.AddOrder(e.order("895000001", time.Hour, "7011234561"))
 		e.cfg.Stores[1].StatusMap = map[string]int64{"DELIVERY": amofake.StatusConfirmed}
+		e.cfg.Stores[1].OwnStatusMap = true
 		if se := e.settingErr(); se.Key != "AMO_STATUS_MAP_2" || !strings.Contains(se.Reason, "Розница") {
 			t.Fatalf("map of another pipeline: %+v", se)
 		}

@@ -56,6 +56,8 @@ func (r *run) reconcile(ctx context.Context) error {
 		complete, err := r.sweepStore(ctx, st, from, to, changes, swept)
 		if err != nil {
 			if err := r.storeFailed(st, err); err != nil {
+				// Every store failed: the run stops, each store's state kept.
+				_ = r.saveStoreStates(context.WithoutCancel(ctx))
 				return err
 			}
 			complete = false

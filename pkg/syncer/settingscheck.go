@@ -33,7 +33,8 @@ func (r *run) settingsToCheck() []domain.SettingsCheck {
 	out := make([]domain.SettingsCheck, 0, len(r.stores))
 	for _, st := range r.stores {
 		out = append(out, domain.SettingsCheck{PipelineID: st.PipelineID, StatusID: st.StatusID,
-			ResponsibleUserID: st.ResponsibleUserID, StatusMap: st.StatusMap, Suffix: st.Suffix})
+			ResponsibleUserID: st.ResponsibleUserID, StatusMap: st.StatusMap, Suffix: st.Suffix,
+			StoreMap: st.No > 1 && st.OwnStatusMap})
 	}
 	return out
 }

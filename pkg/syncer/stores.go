@@ -28,6 +28,9 @@ type Store struct {
 	// NoStageMoves: the store has its own pipeline and no map of its own;
 	// its deals are never moved by a map.
 	NoStageMoves bool
+	// OwnStatusMap: StatusMap is the store's own AMO_STATUS_MAP_n (its
+	// stages must be of PipelineID).
+	OwnStatusMap bool
 }
 
 // Key is the .env key of a setting of this store.
@@ -112,13 +115,13 @@ func (r *run) storeFailed(st Store, err error) error {
 	}
 	r.storeDown[st.No] = true
 	r.failedStores++
+	reason := fmt.Sprintf("магазин Kaspi %s: %s", st.Label(), domain.Explain(err))
+	r.setStoreState(st, "error", reason, 0)
 	if r.failedStores == len(r.stores) {
 		return err
 	}
-	reason := fmt.Sprintf("магазин Kaspi %s: %s", st.Label(), domain.Explain(err))
 	r.log.Warn("listing a Kaspi store failed; the other stores go on", "store", st.No, "err", err)
 	r.sum.AddWarning(reason)
-	r.setStoreState(st, "error", reason, 0)
 	return nil
 }
 

@@ -25,7 +25,7 @@ func (s *shop) addSecondStore() {
 		{No: 1, Name: "Алматы", PipelineID: s.cfg.PipelineID, StatusID: s.cfg.StatusID,
 			ResponsibleUserID: s.cfg.ResponsibleUserID, StatusMap: s.cfg.StatusMap},
 		{No: 2, Name: "Астана", Suffix: "_2", PipelineID: amofake.OtherPipelineID, StatusID: amofake.OtherStatusFirst,
-			ResponsibleUserID: s.cfg.ResponsibleUserID, StatusMap: map[string]int64{
+			ResponsibleUserID: s.cfg.ResponsibleUserID, OwnStatusMap: true, StatusMap: map[string]int64{
 				domain.StatusCompleted: domain.StatusWon, domain.StatusCancelled: domain.StatusLost}},
 	}
 	s.storeTokens = map[int]string{2: kaspiToken2}
