@@ -77,6 +77,8 @@ func (b *bench) twoStores(ctx context.Context, fakeRPS int, maxRPS float64) erro
 	b.row("Kaspi requests (both stores)", fmt.Sprintf("%d", s.kaspiRequests()), "", nil)
 	b.row("runs to drain (budget "+o.budget.String()+" each)", fmt.Sprintf("%d", len(d.runs)), "", nil)
 	b.row("wall time to drain", fmt.Sprintf("%.1f s", d.wall.Seconds()), fmt.Sprintf("≤ %.0f s", variantIndex.wall.Seconds()), b.enforce(d.wall <= variantIndex.wall, false))
+	mb := float64(d.peakRSS) / 1024
+	b.row("peak RSS of a run", fmt.Sprintf("%.1f MB", mb), "≤ 64 MB", b.enforce(mb <= 64, false))
 	b.row("HTTP 429 answers", fmt.Sprintf("%d", st.n429), "0", b.enforce(st.n429 == 0, true))
 	b.row("most amoCRM requests in one second", fmt.Sprintf("%d", st.maxPerSec), "≤ 7", b.enforce(st.maxPerSec <= 7 || o.short, false))
 	v := fmt.Sprintf("pending %d, set aside %d", d.pending, d.failed)
