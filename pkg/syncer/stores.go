@@ -33,9 +33,6 @@ type Store struct {
 	OwnStatusMap bool
 }
 
-// Key is the .env key of a setting of this store.
-func (s Store) Key(base string) string { return base + s.Suffix }
-
 // Label names the store for the owner: «name», else its number.
 func (s Store) Label() string {
 	if s.Name != "" {
@@ -215,6 +212,7 @@ func otherStore(rec domain.Record, o domain.Order) bool {
 	return rec.KaspiID != "" && rec.StoreNo != storeNo(o.StoreNo)
 }
 
+// storeNo is an order's store number: 0 (not set) is store 1.
 func storeNo(n int) int {
 	if n < 1 {
 		return 1
