@@ -290,3 +290,31 @@ func TestFetchNew_StoreSettingsAreCheckedPerStore(t *testing.T) {
 		}
 	})
 }
+
+// A fresh database adopts the deals named "Kaspi Order <code> · <store>"
+// instead of creating them again, each row under the store its name tells.
+func TestFetchNew_FreshDatabaseAdoptsStoreNamedDeals(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		kf2 := e.secondStore(kaspiToken2, amofake.OtherPipelineID, amofake.OtherStatusFirst)
+		e.add(e.order("896000001", time.Hour, "7011234571"))
+		kf2.AddOrder(e.order("896000002", time.Hour, "7011234572"))
+		if s := e.fetch(); s.Created != 2 {
+			t.Fatalf("first install: %s", s)
+		}
+		e.cfg.OrderCodeFieldID = 0 // the name alone must tell the order and its store
+		e.freshDatabase()
+		e.clock.Advance(time.Minute)
+		if s := e.fetch(); s.Created != 0 {
+			t.Fatalf("deals created again: %s", s)
+		}
+		if n := len(e.amo.Leads()); n != 2 {
+			t.Fatalf("%d deals", n)
+		}
+		if r := e.record("896000002"); r.StoreNo != 2 || r.LeadID != e.storeLeads("Астана")["896000002"].ID {
+			t.Fatalf("store 2 row: %+v", r)
+		}
+		if r := e.record("896000001"); r.StoreNo != 1 {
+			t.Fatalf("store 1 row: %+v", r)
+		}
+	})
+}
