@@ -17,7 +17,7 @@ import (
 	"kaspi-amocrm/pkg/sandbox"
 )
 
-const usage = `Usage: sandbox [--kaspi-addr ADDR] [--amo-addr ADDR] [--seed-orders N] [--seed S] [--amo-rps N] [--redirect-uri URL]
+const usage = `Usage: sandbox [--kaspi-addr ADDR] [--amo-addr ADDR] [--kaspi-stores N] [--seed-orders N] [--seed S] [--amo-rps N] [--redirect-uri URL]
 
 Запускает на этом компьютере учебные (поддельные) Kaspi и amoCRM и печатает
 строки для .env, чтобы попробовать интеграцию без настоящих аккаунтов.
@@ -26,6 +26,8 @@ lines to use them. Admin endpoints: GET <amoCRM URL>/_sandbox/
 
   --kaspi-addr ADDR   listen address of the fake Kaspi (127.0.0.1:0 = any free port)
   --amo-addr ADDR     listen address of the fake amoCRM (127.0.0.1:0)
+  --kaspi-stores N    Kaspi stores served at the one Kaspi address, each with its
+                      own token and orders (1; up to 9)
   --seed-orders N     orders the fake Kaspi starts with (0)
   --seed S            generator seed (1)
   --amo-rps N         amoCRM requests allowed per second (7; negative: no limit)
@@ -51,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.KaspiAddr, "kaspi-addr", "127.0.0.1:0", "")
 	fs.StringVar(&cfg.AmoAddr, "amo-addr", "127.0.0.1:0", "")
 	fs.IntVar(&cfg.SeedOrders, "seed-orders", 0, "")
+	fs.IntVar(&cfg.KaspiStores, "kaspi-stores", 1, "")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "")
 	fs.IntVar(&cfg.AmoRPS, "amo-rps", 7, "")
 	fs.StringVar(&cfg.RedirectURI, "redirect-uri", "", "")

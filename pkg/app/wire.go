@@ -148,6 +148,11 @@ func secretsOf(c config.Config) []string {
 			out = append(out, s.Reveal())
 		}
 	}
+	for _, st := range c.KaspiStores {
+		if st.No > 1 && st.Token.IsSet() {
+			out = append(out, st.Token.Reveal())
+		}
+	}
 	return out
 }
 

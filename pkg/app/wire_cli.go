@@ -37,6 +37,11 @@ func CronPathsMain(args []string, o Options, stdout, stderr io.Writer) int {
 		Arch:    runtime.GOARCH,
 		CGIBase: cronpaths.CGIBaseFromRedirect(cfg.AmoRedirectURI),
 	}
+	for _, st := range cfg.KaspiStores {
+		if st.Token.IsSet() {
+			params.KaspiStores = append(params.KaspiStores, st.Label())
+		}
+	}
 	if show && !web.IsExampleSecret(cfg.CronSecret.Reveal()) {
 		params.Secret = cfg.CronSecret.Reveal()
 	}

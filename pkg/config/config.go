@@ -80,6 +80,9 @@ type Config struct {
 
 	KaspiAPIBase  string // without a trailing slash
 	KaspiAPIToken Secret
+	// KaspiStores are the Kaspi stores, store 1 (KASPI_API_TOKEN) first;
+	// store 1's amoCRM values are the unsuffixed ones below.
+	KaspiStores []KaspiStore
 
 	// AmoSubdomain is AMO_SUBDOMAIN as written: a subdomain, a host or a
 	// URL. The amoCRM client turns it into the API base.
@@ -239,6 +242,7 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.KaspiReturnWindow = time.Duration(r.intRange("KASPI_RETURN_WINDOW_DAYS", DefaultKaspiReturnWindowDays, 0, 365, "дни (от 0 до 365)")) * 24 * time.Hour
 	c.KaspiImportStates = r.states("KASPI_IMPORT_STATES")
 	c.AmoStatusMap = r.statusMap("AMO_STATUS_MAP")
+	c.KaspiStores = r.kaspiStores(&c)
 
 	c.LogRetentionDays = r.intRange("LOG_RETENTION_DAYS", DefaultLogRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
 	c.KaspiAutoAccept = r.flag("KASPI_AUTO_ACCEPT")

@@ -25,6 +25,10 @@ type Params struct {
 	Secret string
 	// User is the account the systemd unit runs as ("" leaves it out).
 	User string
+	// KaspiStores names the configured Kaspi stores, store 1 first
+	// (e.g. "№ 2 «Астана»"); with more than one they are listed: the same
+	// cron lines serve them all.
+	KaspiStores []string
 }
 
 // SecretPlaceholder stands in for CRON_SECRET unless --show-secret.
@@ -98,6 +102,10 @@ func Write(w io.Writer, p Params) error {
 	pr("  fetch_new:  %s\n", bin("fetch_new"))
 	pr("  reconcile:  %s\n", bin("reconcile"))
 	pr("  scheduler:  %s\n", bin("scheduler"))
+	if len(p.KaspiStores) > 1 {
+		pr("Магазины Kaspi (%d): %s — каждый запуск обходит все магазины, отдельные задания не нужны\n",
+			len(p.KaspiStores), strings.Join(p.KaspiStores, ", "))
+	}
 	pr("\n")
 
 	pr("1. Рекомендуемый способ для cron на обычном хостинге (без SSH-доступа к серверу) — планировщик раз в минуту\n")

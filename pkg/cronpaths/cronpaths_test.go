@@ -86,3 +86,14 @@ func TestWrite_PlaceholderURLKeepsTheInstallFolder(t *testing.T) {
 		t.Errorf("site root install:\n%s", out)
 	}
 }
+
+// Several Kaspi stores are named, and served by the same lines.
+func TestWrite_NamesTheKaspiStores(t *testing.T) {
+	out := render(t, Params{Root: "/r", Arch: "amd64", KaspiStores: []string{"«Алматы»", "«Астана»"}})
+	if !strings.Contains(out, "Магазины Kaspi (2): «Алматы», «Астана»") || strings.Count(out, "bin/fetch_new >>") != 1 {
+		t.Fatalf("stores:\n%s", out)
+	}
+	if one := render(t, Params{Root: "/r", Arch: "amd64", KaspiStores: []string{"№ 1"}}); strings.Contains(one, "Магазины Kaspi") {
+		t.Fatalf("one store listed:\n%s", one)
+	}
+}

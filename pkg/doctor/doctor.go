@@ -132,6 +132,7 @@ func Run(ctx context.Context, opt Options) Report {
 		checkFields(ctx, &r, amo, cfg)
 		checkStatusMap(ctx, &r, cfg, pipeline, db)
 		checkActions(ctx, &r, amo, cfg, pipeline)
+		checkStores(ctx, &r, amo, cfg, db)
 	} else {
 		for _, id := range []string{"amo.pipeline", "amo.user", "amo.catalog", "amo.fields", "amo.status_map", "amo.actions"} {
 			r.add(Check{ID: id, Title: skipTitles[id], Mark: Skip, Detail: "не проверено: нет доступа к amoCRM"})
@@ -139,6 +140,11 @@ func Run(ctx context.Context, opt Options) Report {
 	}
 
 	checkKaspi(ctx, &r, opt.Connect, cfg)
+	for _, st := range cfg.KaspiStores {
+		if st.No > 1 {
+			forStore(&r, st, func() { checkKaspi(ctx, &r, opt.Connect, storeConfig(cfg, st)) })
+		}
+	}
 
 	if dbOK {
 		checkRuns(ctx, &r, db, now, opt.MaxFetchAge, opt.MaxReconcileAge)

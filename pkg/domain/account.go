@@ -116,6 +116,14 @@ func IncomingStage(key, value string, p PipelineInfo, s Stage) *SettingError {
 type SettingsCheck struct {
 	PipelineID, StatusID, ResponsibleUserID int64
 	StatusMap                               map[string]int64 // AMO_STATUS_MAP
+	// Suffix is the key suffix of the Kaspi store the values belong to
+	// ("" for store 1, "_2" …): errors name that store's keys.
+	Suffix string
+	// StoreMap: StatusMap is a Kaspi store's own map (AMO_STATUS_MAP_n); a
+	// stage of another pipeline than PipelineID in it is refused. (Store
+	// 1's map keeps the older rule: amoCRM's refusal of the move is
+	// reported on the order.)
+	StoreMap bool
 }
 
 // CheckSettings checks the .env values against the account's lists and
@@ -124,7 +132,7 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 	var target *PipelineInfo
 	if c.PipelineID != 0 {
 		if target = a.pipeline(c.PipelineID); target == nil {
-			return &SettingError{Key: "AMO_PIPELINE_ID", Value: itoa(c.PipelineID),
+			return &SettingError{Key: "AMO_PIPELINE_ID" + c.Suffix, Value: itoa(c.PipelineID),
 				Reason: "такой воронки в amoCRM нет; есть: " + a.pipelineList()}
 		}
 	}
@@ -132,13 +140,13 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 		p, s := a.stageOf(c.PipelineID, c.StatusID)
 		switch {
 		case s == nil && target != nil:
-			return &SettingError{Key: "AMO_STATUS_ID", Value: itoa(c.StatusID),
+			return &SettingError{Key: "AMO_STATUS_ID" + c.Suffix, Value: itoa(c.StatusID),
 				Reason: fmt.Sprintf("в воронке «%s» нет такого этапа; этапы: %s", target.Name, usableStages(*target))}
 		case s == nil:
-			return &SettingError{Key: "AMO_STATUS_ID", Value: itoa(c.StatusID),
+			return &SettingError{Key: "AMO_STATUS_ID" + c.Suffix, Value: itoa(c.StatusID),
 				Reason: "такого этапа в amoCRM нет; воронки: " + a.pipelineList()}
 		case s.Type == StageIncoming:
-			return IncomingStage("AMO_STATUS_ID", itoa(c.StatusID), *p, *s)
+			return IncomingStage("AMO_STATUS_ID"+c.Suffix, itoa(c.StatusID), *p, *s)
 		}
 	}
 	keys := make([]string, 0, len(c.StatusMap))
@@ -147,8 +155,19 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if p, s := a.stageOf(c.PipelineID, c.StatusMap[k]); s != nil && s.Type == StageIncoming {
-			return IncomingStage("AMO_STATUS_MAP", k+":"+itoa(s.ID), *p, *s)
+		id := c.StatusMap[k]
+		p, s := a.stageOf(c.PipelineID, id)
+		if s != nil && s.Type == StageIncoming {
+			return IncomingStage("AMO_STATUS_MAP"+c.Suffix, k+":"+itoa(s.ID), *p, *s)
+		}
+		if c.StoreMap && s == nil && target != nil && id != StatusWon && id != StatusLost {
+			if op, _ := a.stageOf(0, id); op != nil {
+				// A deal is moved within its own pipeline: a stage of
+				// another pipeline would take it out of the store's.
+				return &SettingError{Key: "AMO_STATUS_MAP" + c.Suffix, Value: k + ":" + itoa(id),
+					Reason: fmt.Sprintf("этап %d из воронки «%s», а сделки этого магазина Kaspi в воронке «%s»; этапы: %s",
+						id, op.Name, target.Name, usableStages(*target))}
+			}
 		}
 	}
 	if c.ResponsibleUserID != 0 && a.UsersSkipped == "" {
@@ -159,7 +178,7 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 			}
 			parts = append(parts, fmt.Sprintf("%d — %s", u.ID, u.Name))
 		}
-		return &SettingError{Key: "AMO_RESPONSIBLE_USER_ID", Value: itoa(c.ResponsibleUserID),
+		return &SettingError{Key: "AMO_RESPONSIBLE_USER_ID" + c.Suffix, Value: itoa(c.ResponsibleUserID),
 			Reason: "такого пользователя в amoCRM нет; есть: " + strings.Join(parts, "; ")}
 	}
 	return nil

@@ -56,6 +56,9 @@ type Record struct {
 	// CompletedAt is when the sync first recorded the order COMPLETED
 	// (zero: not yet); returns are watched for a window from then.
 	CompletedAt time.Time
+	// StoreNo is the Kaspi store the order came from (1 … 9); rows written
+	// before several stores existed, PHP ones included, are store 1.
+	StoreNo int
 }
 
 // AdoptedLead is a deal found in amoCRM for an order code.
@@ -63,6 +66,7 @@ type AdoptedLead struct {
 	Code        string
 	LeadID      int64
 	AmoStatusID int64
+	StoreNo     int // the Kaspi store the deal's name tells (0: store 1)
 }
 
 // Token is an OAuth token pair. ExpiresAt is unix seconds; a long-lived
@@ -143,7 +147,8 @@ type Ledger interface {
 	// never an error.
 	Ingest(ctx context.Context, orders []Order, now time.Time) (inserted []string, err error)
 	// UpdateOrder refreshes a known row from Kaspi: snapshot, state,
-	// status, total, creation ms, kaspi id, CheckedAt=now. Step, lead and
+	// status, total, creation ms, kaspi id, store (when o.StoreNo > 0),
+	// CheckedAt=now. Step, lead and
 	// sync fields are not touched. Unknown code: ErrNotFound.
 	UpdateOrder(ctx context.Context, o Order, now time.Time) error
 	// Record returns one row; ErrNotFound when absent.

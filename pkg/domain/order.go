@@ -74,6 +74,10 @@ type Order struct {
 	// code of the wrong shape or length, an overlong state): the sync sets
 	// it aside with this reason and never stores its fields.
 	Rejected string `json:"-"`
+
+	// StoreNo is the Kaspi store that listed the order (1 … 9; 0 is store
+	// 1). The sync sets it; Kaspi does not send it.
+	StoreNo int `json:"storeNo,omitempty"`
 }
 
 // Customer is the buyer. Phone is the raw customer.cellPhone value (10 digits

@@ -44,7 +44,11 @@ func (sb *Sandbox) adminHandler() http.Handler {
 		case name == "stats" && get:
 			answer(w, sb.stats())
 		case name == "orders" && get:
-			answer(w, sb.Kaspi.Orders())
+			var all []domain.Order
+			for _, k := range sb.KaspiStores {
+				all = append(all, k.Orders()...)
+			}
+			answer(w, all)
 		case name == "orders/new" && post:
 			n, _ := strconv.Atoi(r.FormValue("n"))
 			if n <= 0 || n > 1000 {
@@ -53,7 +57,8 @@ func (sb *Sandbox) adminHandler() http.Handler {
 			answer(w, map[string]any{"codes": sb.AddOrders(n, 10*time.Minute)})
 		case name == "orders/status" && post:
 			code, state, status := r.FormValue("code"), r.FormValue("state"), r.FormValue("status")
-			o, ok := sb.Kaspi.Order(code)
+			kf := sb.storeOf(code)
+			o, ok := kf.Order(code)
 			if !ok {
 				fail(w, http.StatusNotFound, "unknown order code")
 				return
@@ -69,11 +74,11 @@ func (sb *Sandbox) adminHandler() http.Handler {
 				fail(w, http.StatusBadRequest, "unknown state or status")
 				return
 			}
-			if err := sb.Kaspi.SetStatus(code, state, status, r.FormValue("reason")); err != nil {
+			if err := kf.SetStatus(code, state, status, r.FormValue("reason")); err != nil {
 				fail(w, http.StatusBadRequest, err.Error())
 				return
 			}
-			o, _ = sb.Kaspi.Order(code)
+			o, _ = kf.Order(code)
 			answer(w, o)
 		case name == "leads" && get:
 			answer(w, sb.Amo.Leads())
@@ -158,14 +163,24 @@ type Stats struct {
 	AmoContacts     int  `json:"amo_contacts"`
 	KaspiRequests   int  `json:"kaspi_requests"`
 	KaspiOrders     int  `json:"kaspi_orders"`
+	KaspiStores     int  `json:"kaspi_stores"`
 }
 
 func (sb *Sandbox) stats() Stats {
+	st := sb.amoStats()
+	for _, k := range sb.KaspiStores {
+		st.KaspiRequests += k.RequestCount()
+		st.KaspiOrders += len(k.Orders())
+	}
+	st.KaspiStores = len(sb.KaspiStores)
+	return st
+}
+
+func (sb *Sandbox) amoStats() Stats {
 	return Stats{
 		AmoRequests: sb.Amo.RequestCount(), AmoMaxPerSecond: sb.Amo.MaxPerSecond(),
 		Amo429: sb.Amo.Count429(), AmoBanned: sb.Amo.Banned(), AmoTokenGrants: sb.Amo.TokenGrants(),
 		AmoLeads: len(sb.Amo.Leads()), AmoContacts: len(sb.Amo.Contacts()),
-		KaspiRequests: sb.Kaspi.RequestCount(), KaspiOrders: len(sb.Kaspi.Orders()),
 	}
 }
 

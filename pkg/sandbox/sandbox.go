@@ -29,6 +29,10 @@ type Config struct {
 	KaspiAddr  string // listen address of the fake Kaspi; 127.0.0.1:0
 	AmoAddr    string // listen address of the fake amoCRM; 127.0.0.1:0
 	KaspiToken string // DefaultKaspiToken
+	// KaspiStores is how many Kaspi stores the fake Kaspi serves at its
+	// one address (1); store n > 1 has the token KaspiToken-n and its
+	// own orders, and the generated orders are dealt out among the stores.
+	KaspiStores int
 	// SeedOrders is how many generated orders the fake Kaspi starts with,
 	// created over the last SeedDays days (3).
 	SeedOrders int
@@ -49,7 +53,10 @@ type Config struct {
 
 // Sandbox is a running pair of fakes.
 type Sandbox struct {
-	Kaspi    *kaspifake.Server
+	Kaspi *kaspifake.Server // store 1
+	// KaspiStores are every store's fake, store 1 (Kaspi) first.
+	KaspiStores []*kaspifake.Server
+
 	Amo      *amofake.Server
 	KaspiURL string // API base for KASPI_API_BASE
 	AmoURL   string // account base for AMO_SUBDOMAIN
@@ -58,6 +65,7 @@ type Sandbox struct {
 	servers  []*http.Server
 	mu       sync.Mutex
 	seeded   int   // batches generated so far
+	dealt    int   // orders generated so far (dealt out among the stores)
 	nextCode int64 // the next free order code
 }
 
@@ -75,6 +83,7 @@ func Start(cfg Config) (*Sandbox, error) {
 	if cfg.SeedDays <= 0 {
 		cfg.SeedDays = 3
 	}
+	cfg.KaspiStores = min(max(cfg.KaspiStores, 1), 9)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -82,6 +91,10 @@ func Start(cfg Config) (*Sandbox, error) {
 		cfg:   cfg,
 		Kaspi: kaspifake.New(kaspifake.Options{Token: cfg.KaspiToken, Now: cfg.Now, Seed: cfg.Seed}),
 		Amo:   amofake.New(amofake.Options{RPS: cfg.AmoRPS, BanDuration: cfg.AmoBanDuration, RedirectURI: cfg.RedirectURI, Now: cfg.Now}),
+	}
+	sb.KaspiStores = []*kaspifake.Server{sb.Kaspi}
+	for n := 2; n <= cfg.KaspiStores; n++ {
+		sb.KaspiStores = append(sb.KaspiStores, kaspifake.New(kaspifake.Options{Token: sb.StoreToken(n), Now: cfg.Now, Seed: cfg.Seed + int64(n)}))
 	}
 	kl, err := net.Listen("tcp", cfg.KaspiAddr)
 	if err != nil {
@@ -104,12 +117,30 @@ func Start(cfg Config) (*Sandbox, error) {
 	for _, pair := range []struct {
 		l net.Listener
 		h http.Handler
-	}{{kl, sb.Kaspi}, {al, amo}} {
+	}{{kl, kaspifake.Stores(sb.KaspiStores...)}, {al, amo}} {
 		srv := &http.Server{Handler: pair.h, ReadHeaderTimeout: 10 * time.Second}
 		sb.servers = append(sb.servers, srv)
 		go func(l net.Listener) { _ = srv.Serve(l) }(pair.l)
 	}
 	return sb, nil
+}
+
+// StoreToken is the Kaspi token of store n (1: KaspiToken).
+func (sb *Sandbox) StoreToken(n int) string {
+	if n <= 1 {
+		return sb.cfg.KaspiToken
+	}
+	return sb.cfg.KaspiToken + "-" + strconv.Itoa(n)
+}
+
+// storeOf is the fake store holding an order code (store 1 when none does).
+func (sb *Sandbox) storeOf(code string) *kaspifake.Server {
+	for _, k := range sb.KaspiStores {
+		if _, ok := k.Order(code); ok {
+			return k
+		}
+	}
+	return sb.Kaspi
 }
 
 // Close stops both servers.
@@ -147,9 +178,10 @@ func (sb *Sandbox) AddOrders(n int, span time.Duration) []string {
 		CodeBase: sb.nextCode,
 	})
 	sb.seeded++
+	defer func() { sb.dealt += len(batch) }()
 	codes := make([]string, len(batch))
 	for i, o := range batch {
-		sb.Kaspi.AddOrder(o)
+		sb.KaspiStores[(sb.dealt+i)%len(sb.KaspiStores)].AddOrder(o)
 		codes[i] = o.Code
 		if c, err := strconv.ParseInt(o.Code, 10, 64); err == nil && c >= sb.nextCode {
 			sb.nextCode = c + 1
@@ -170,6 +202,13 @@ func (sb *Sandbox) EnvLines() string {
 	line("# Sandbox: fake Kaspi and amoCRM on this machine.")
 	line("KASPI_API_BASE=%s", sb.KaspiURL)
 	line("KASPI_API_TOKEN=%s", sb.cfg.KaspiToken)
+	if len(sb.KaspiStores) > 1 {
+		line("KASPI_STORE_NAME=Магазин 1")
+		for n := 2; n <= len(sb.KaspiStores); n++ {
+			line("KASPI_API_TOKEN_%d=%s", n, sb.StoreToken(n))
+			line("KASPI_STORE_NAME_%d=Магазин %d", n, n)
+		}
+	}
 	line("AMO_SUBDOMAIN=%s", sb.AmoURL)
 	line("AMO_CLIENT_ID=%s", o.ClientID)
 	line("AMO_CLIENT_SECRET=%s", o.ClientSecret)

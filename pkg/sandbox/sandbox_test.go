@@ -114,3 +114,29 @@ func TestAdmin_MovesKaspiOrdersAndShowsAmoEntities(t *testing.T) {
 		t.Errorf("stats: %d %s", status, body)
 	}
 }
+
+// The sandbox serves several Kaspi stores at one address: the .env lines
+// name each store's token, the orders are dealt out among them, and each
+// token lists only its own store's orders.
+func TestSandbox_SeveralKaspiStores(t *testing.T) {
+	sb := start(t, sandbox.Config{KaspiStores: 2, SeedOrders: 6})
+	e := env(sb.EnvLines())
+	if e["KASPI_API_TOKEN_2"] == "" || e["KASPI_API_TOKEN_2"] == e["KASPI_API_TOKEN"] || e["KASPI_STORE_NAME_2"] == "" {
+		t.Fatalf("env lines: %q", e)
+	}
+	if len(sb.KaspiStores) != 2 || len(sb.KaspiStores[0].Orders()) != 3 || len(sb.KaspiStores[1].Orders()) != 3 {
+		t.Fatalf("orders not dealt out: %d stores", len(sb.KaspiStores))
+	}
+	for i, tok := range []string{e["KASPI_API_TOKEN"], e["KASPI_API_TOKEN_2"]} {
+		own := sb.KaspiStores[i].Orders()[0].Code
+		other := sb.KaspiStores[1-i].Orders()[0].Code
+		for code, want := range map[string]bool{own: true, other: false} {
+			q := url.Values{"filter[orders][code]": {code}, "page[number]": {"0"}, "page[size]": {"10"}}
+			status, body := get(t, sb.KaspiURL+"/orders?"+q.Encode(), map[string]string{"X-Auth-Token": tok, "Accept": "application/vnd.api+json"})
+			var doc struct{ Data []json.RawMessage }
+			if status != http.StatusOK || json.Unmarshal(body, &doc) != nil || (len(doc.Data) == 1) != want {
+				t.Errorf("store %d, order %s: %d %s", i+1, code, status, body)
+			}
+		}
+	}
+}

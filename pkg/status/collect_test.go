@@ -221,3 +221,26 @@ func TestCollect_RenamedAmoCRMAccount(t *testing.T) {
 		t.Fatalf("html: %v\n%s", err, page.String())
 	}
 }
+
+// With several Kaspi stores the report shows each store's last listing,
+// a failing one with its reason.
+func TestCollect_ShowsEachKaspiStore(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	if err := db.SetSetting(ctx, domain.SettingKaspiStoreStates,
+		`{"1":{"name":"Алматы","result":"ok","at":"2026-03-10T05:00:00Z","found":3},"2":{"name":"Астана","result":"error","reason":"магазин Kaspi «Астана»: Kaspi не принял токен","at":"2026-03-10T05:00:00Z"}}`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := status.Collect(ctx, db, status.Options{})
+	if err != nil || len(r.KaspiStores) != 2 || r.KaspiStores[0].No != 1 || r.KaspiStores[1].Result != domain.ResultError {
+		t.Fatalf("stores %+v %v", r.KaspiStores, err)
+	}
+	txt := status.Text(r)
+	if !strings.Contains(txt, "«Алматы» (№ 1): ✓ успешно") || !strings.Contains(txt, "«Астана» (№ 2): ✗ ОШИБКА — магазин Kaspi «Астана»: Kaspi не принял токен") {
+		t.Fatalf("text:\n%s", txt)
+	}
+	var page bytes.Buffer
+	if err := status.HTML(&page, r); err != nil || !strings.Contains(page.String(), "«Астана» (№ 2)") {
+		t.Fatalf("html: %v", err)
+	}
+}

@@ -23,6 +23,7 @@ type page struct {
 	Runs     []pageRun
 	SetAside []pageSetAside
 	Steps    []pageStep
+	Stores   []pageStore
 	Chart    chart
 	LastDeal string
 	Loaded   string
@@ -32,6 +33,10 @@ type page struct {
 
 type pageTask struct {
 	Title, Class, Word, Reason, Last, LastOK, Summary string
+}
+
+type pageStore struct {
+	Title, Class, Word, Reason, At string
 }
 
 type pageRun struct {
@@ -116,6 +121,11 @@ func newPage(r Report) page {
 			pr.Summary = oneLine(run.Summary)
 		}
 		p.Runs = append(p.Runs, pr)
+	}
+	for _, ks := range r.KaspiStores {
+		ps := pageStore{Title: StoreTitle(ks), Reason: oneLine(ks.Reason), At: stamp(ks.At, loc)}
+		ps.Class, ps.Word = resultClass(string(ks.Result))
+		p.Stores = append(p.Stores, ps)
 	}
 	for _, sa := range r.SetAside {
 		p.SetAside = append(p.SetAside, pageSetAside{Code: sa.Code, Attempts: sa.Attempts, Next: NextTryRU(sa, loc),
@@ -236,6 +246,9 @@ svg text{font:10px system-ui,Arial,sans-serif;fill:#5b6474}
 <div>Токен amoCRM: {{.Token}}</div>
 {{if .R.AmoMovedTo}}<div class="ban">{{amoMoved .R.AmoMovedTo}}</div>{{end}}
 <div>Заказы Kaspi загружены по: {{if .Loaded}}{{.Loaded}}{{else}}ещё не загружались{{end}}</div>
+{{if .Stores}}<table><tr><th>Магазин Kaspi</th><th>Состояние</th><th>Список заказов</th></tr>
+{{range .Stores}}<tr><td>{{.Title}}</td><td><span class="{{.Class}}">{{.Word}}</span>{{if .Reason}} — {{.Reason}}{{end}}</td><td>{{.At}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Steps}}<table>{{range .Steps}}<tr><td>{{.Title}}</td><td class="n">{{.N}}</td></tr>{{end}}</table>{{end}}
 </section>
 </div>

@@ -99,6 +99,17 @@ func Text(r Report) string {
 		}
 	}
 
+	if len(r.KaspiStores) > 0 {
+		p("\nМагазины Kaspi:\n")
+		for _, ks := range r.KaspiStores {
+			line := ResultRU(string(ks.Result))
+			if ks.Reason != "" {
+				line += " — " + oneLine(ks.Reason)
+			}
+			p("  %s: %s (список заказов %s)\n", StoreTitle(ks), line, stamp(ks.At, loc))
+		}
+	}
+
 	p("\nПоследняя созданная сделка: ")
 	if r.LastDeal == nil {
 		p("ещё нет\n")
@@ -236,4 +247,12 @@ func oneLine(s string) string { return domain.OneLine(s, 300) }
 func AmoMovedText(base string) string {
 	return "amoCRM: аккаунт переехал на новый адрес " + base +
 		"; программа уже работает с ним. Обновите AMO_SUBDOMAIN в .env на этот адрес."
+}
+
+// StoreTitle names a Kaspi store on the status page: «name» (№ n).
+func StoreTitle(ks KaspiStore) string {
+	if ks.Name != "" {
+		return fmt.Sprintf("«%s» (№ %d)", ks.Name, ks.No)
+	}
+	return fmt.Sprintf("№ %d", ks.No)
 }

@@ -73,6 +73,9 @@ type Report struct {
 	Limit       LimitState     `json:"amocrm_limit"`
 	// ContactIndex is how new customers' contacts are found.
 	ContactIndex ContactIndex `json:"contact_index"`
+	// KaspiStores is each Kaspi store's last listing, by store number
+	// (empty with one store: the runs say it all).
+	KaspiStores []KaspiStore `json:"kaspi_stores,omitempty"`
 	// AmoMovedTo is the amoCRM account's new address, found when its
 	// subdomain was renamed ("" when it was not): the sync already uses
 	// it, and AMO_SUBDOMAIN in .env should be updated.
@@ -164,6 +167,12 @@ type TokenState struct {
 	RefreshDaysLeft  *int       `json:"refresh_days_left,omitempty"`
 }
 
+// KaspiStore is how one Kaspi store's last listing went.
+type KaspiStore struct {
+	No int `json:"no"`
+	domain.KaspiStoreState
+}
+
 // LimitState is amoCRM's rate-limit state as pkg/amocrm recorded it: a
 // 403 ban opens a circuit breaker for 30 minutes. (429 answers are only
 // paused and retried within a run; the run summary counts them.)
@@ -235,6 +244,15 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 		}
 	}
 	r.Tasks = TaskStates(perTask)
+
+	if states, err := domain.ReadKaspiStoreStates(ctx, src); err != nil {
+		problem("Kaspi stores", err)
+	} else {
+		for no, st := range states {
+			r.KaspiStores = append(r.KaspiStores, KaspiStore{No: no, KaspiStoreState: st})
+		}
+		sort.Slice(r.KaspiStores, func(i, j int) bool { return r.KaspiStores[i].No < r.KaspiStores[j].No })
+	}
 
 	if v, ok, err := src.Setting(ctx, WatermarkKey); err != nil {
 		problem("watermark", err)

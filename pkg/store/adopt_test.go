@@ -370,7 +370,7 @@ func TestAdopt_PHPDatabase_NothingLost(t *testing.T) {
 					r := recs[code]
 					if r.Step != w.step || r.State != w.state || r.LeadID != w.lead || r.Tracked != w.tracked ||
 						r.Status != "" || r.CreationMs != 0 || r.Order != nil || r.Attempts != 0 || r.Quarantined ||
-						r.CreatedAt.IsZero() || r.KaspiID != "k"+code[3:] {
+						r.CreatedAt.IsZero() || r.KaspiID != "k"+code[3:] || r.StoreNo != 1 {
 						t.Errorf("%s adopted as %+v, want %+v", code, r, w)
 					}
 				}
@@ -401,7 +401,7 @@ func TestAdopt_PHPDatabase_NothingLost(t *testing.T) {
 				if _, err := raw.Exec(q(driver, phpInsert), phpArgs...); err != nil {
 					t.Fatalf("PHP-style insert: %v", err)
 				}
-				if r, err := db.Record(ctx, "2001"); err != nil || r.Step != domain.StepLeadRequested || r.CreatedAt.IsZero() && !lv.oldOrders {
+				if r, err := db.Record(ctx, "2001"); err != nil || r.Step != domain.StepLeadRequested || r.StoreNo != 1 || r.CreatedAt.IsZero() && !lv.oldOrders {
 					t.Fatalf("PHP-written row: %+v %v", r, err)
 				}
 				if _, err := raw.Exec(q(driver, "UPDATE orders_map SET lead_id = ? WHERE order_code = ?"), int64(777), "2001"); err != nil {

@@ -47,9 +47,9 @@ func (s *DB) AdoptLeads(ctx context.Context, leads []domain.AdoptedLead, now tim
 			}
 			ok, err := s.d.insertIfAbsent(ctx, tx, `INSERT INTO orders_map (order_code, kaspi_order_id, kaspi_status,
 				lead_id, total_price, created_at, order_state, order_status, creation_ms, phone, contact_id,
-				step, attempts, quarantined, amo_status_id, tracked, checked_at, updated_at)
-				VALUES (?, '', '', ?, 0, ?, '', '', 0, '', 0, ?, 0, 0, ?, 1, ?, ?)`,
-				code, l.LeadID, dbTime(now), string(domain.StepDone), l.AmoStatusID, dbTime(now), dbTime(now))
+				step, attempts, quarantined, amo_status_id, tracked, checked_at, updated_at, store_no)
+				VALUES (?, '', '', ?, 0, ?, '', '', 0, '', 0, ?, 0, 0, ?, 1, ?, ?, ?)`,
+				code, l.LeadID, dbTime(now), string(domain.StepDone), l.AmoStatusID, dbTime(now), dbTime(now), storeNo(l.StoreNo))
 			if err != nil {
 				return fmt.Errorf("order %s: %w", code, err)
 			}

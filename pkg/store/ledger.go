@@ -29,12 +29,15 @@ const (
 	stepExpr    = "COALESCE(step, CASE WHEN lead_id > 0 THEN 'done' ELSE 'lead_requested' END)"
 	trackedExpr = "COALESCE(tracked, CASE WHEN lead_id > 0 AND COALESCE(kaspi_status, '') = 'ARCHIVE' THEN 0 ELSE 1 END)"
 	stateExpr   = "COALESCE(order_state, kaspi_status, '')"
+	// storeExpr: rows without a store (the PHP version's, and ours from
+	// before several Kaspi stores) belong to store 1.
+	storeExpr = "COALESCE(store_no, 1)"
 )
 
 const recordCols = "order_code, kaspi_order_id, " + stateExpr + ", COALESCE(order_status, ''), creation_ms, " +
 	"COALESCE(total_price, 0), lead_id, " + stepExpr + ", snapshot, COALESCE(phone, ''), contact_id, attempts, " +
 	"next_attempt_at, COALESCE(last_error, ''), quarantined, amo_status_id, " + trackedExpr + ", checked_at, " +
-	"created_at, COALESCE(updated_at, created_at), completed_at"
+	"created_at, COALESCE(updated_at, created_at), completed_at, " + storeExpr
 
 // inBatch bounds IN (...) lists.
 const inBatch = 500
@@ -49,7 +52,7 @@ func scanRecord(sc rowScanner) (domain.Record, error) {
 	err := sc.Scan(&r.Code, &r.KaspiID, &r.State, &r.Status, &r.CreationMs, &r.TotalPrice, &r.LeadID, &step,
 		&snapshot, &r.Phone, &r.ContactID, &r.Attempts, scanTime{&r.NextAttemptAt}, &r.LastError, &quarantined,
 		&r.AmoStatusID, &tracked, scanTime{&r.CheckedAt}, scanTime{&r.CreatedAt}, scanTime{&r.UpdatedAt},
-		scanTime{&r.CompletedAt})
+		scanTime{&r.CompletedAt}, &r.StoreNo)
 	if err != nil {
 		return r, err
 	}
@@ -85,6 +88,14 @@ func (s *DB) queryRecords(ctx context.Context, ex execer, query string, args ...
 
 func price(p float64) int64 { return int64(math.Round(p)) }
 
+// storeNo is the store number written for an order: 0 (unknown) is store 1.
+func storeNo(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
 // Ingest implements domain.Ledger. Codes are inserted in sorted order so
 // that two processes ingesting overlapping batches never deadlock.
 func (s *DB) Ingest(ctx context.Context, orders []domain.Order, now time.Time) ([]string, error) {
@@ -111,10 +122,10 @@ func (s *DB) Ingest(ctx context.Context, orders []domain.Order, now time.Time) (
 			}
 			ok, err := s.d.insertIfAbsent(ctx, tx, `INSERT INTO orders_map (order_code, kaspi_order_id, kaspi_status,
 				lead_id, total_price, created_at, snapshot, order_state, order_status, creation_ms, phone, contact_id,
-				step, attempts, quarantined, amo_status_id, tracked, checked_at, updated_at)
-				VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, '', 0, ?, 0, 0, 0, 1, ?, ?)`,
+				step, attempts, quarantined, amo_status_id, tracked, checked_at, updated_at, store_no)
+				VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, '', 0, ?, 0, 0, 0, 1, ?, ?, ?)`,
 				code, o.ID, o.State, price(o.TotalPrice), dbTime(now), string(snap), o.State, o.Status, o.CreationMs,
-				string(domain.StepNew), dbTime(now), dbTime(now))
+				string(domain.StepNew), dbTime(now), dbTime(now), storeNo(o.StoreNo))
 			if err != nil {
 				return fmt.Errorf("order %s: %w", code, err)
 			}
@@ -147,6 +158,12 @@ func (s *DB) UpdateOrder(ctx context.Context, o domain.Order, now time.Time) err
 	if o.ID != "" {
 		set += ", kaspi_order_id = ?"
 		args = append(args, o.ID)
+	}
+	// A row adopted from a deal's name or field learns its store when
+	// that store's listing returns the order.
+	if o.StoreNo > 0 {
+		set += ", store_no = ?"
+		args = append(args, o.StoreNo)
 	}
 	args = append(args, o.Code)
 	return s.inTx(ctx, "update order "+o.Code, func(tx *sql.Tx) error {

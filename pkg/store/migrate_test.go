@@ -68,25 +68,37 @@ func TestMigrate_DirtyBeforeMigrationTookEffect(t *testing.T) {
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		latest, _ := db.LatestVersion()
-		// Undo what the last migration made (the table it creates) and mark it dirty.
-		table := latestCreatedTable(t, db.Driver(), latest)
-		if _, err := db.SQL().Exec("DROP TABLE " + table); err != nil {
+		// Undo what the last migration made (the table or column it adds) and mark it dirty.
+		undo, check := latestMigrationUndo(t, db.Driver(), latest)
+		if db.Driver() == store.DriverSQLite {
+			// SQLite's DROP COLUMN answers "no such column" for a column
+			// the migrations added until VACUUM has rewritten the file.
+			if _, err := db.SQL().Exec("VACUUM"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.SQL().Exec(undo); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := db.SQL().Exec(check); err == nil {
+			t.Fatalf("%q did not undo the migration", undo)
 		}
 		setDirty(t, db, latest)
 		v, err := db.Migrate(ctx)
 		if err != nil || v != latest {
 			t.Fatalf("recover: %d %v", v, err)
 		}
-		if _, err := db.SQL().Exec("SELECT COUNT(*) FROM " + table); err != nil {
-			t.Fatalf("%s not back: %v", table, err)
+		if _, err := db.SQL().Exec(check); err != nil {
+			t.Fatalf("not back after %q: %v", undo, err)
 		}
 	})
 }
 
-// latestCreatedTable reads the table the newest migration creates; a
-// newest migration that creates none needs this test adapted.
-func latestCreatedTable(t *testing.T, driver string, version uint) string {
+// latestMigrationUndo reads what the newest migration adds (a table or a
+// column) and returns the statement that drops it and a query that fails
+// until it is there; a newest migration of another kind needs this test
+// adapted.
+func latestMigrationUndo(t *testing.T, driver string, version uint) (undo, check string) {
 	t.Helper()
 	dir := driver
 	entries, err := fs.ReadDir(migrations.FS, dir)
@@ -103,12 +115,15 @@ func latestCreatedTable(t *testing.T, driver string, version uint) string {
 			t.Fatal(err)
 		}
 		if m := regexp.MustCompile(`(?i)CREATE TABLE\s+(\w+)`).FindSubmatch(b); m != nil {
-			return string(m[1])
+			return "DROP TABLE " + string(m[1]), "SELECT COUNT(*) FROM " + string(m[1])
 		}
-		t.Fatalf("migration %s creates no table: adapt this test to undo what it does", e.Name())
+		if m := regexp.MustCompile(`(?i)ALTER TABLE\s+(\w+)\s+ADD COLUMN\s+(\w+)`).FindSubmatch(b); m != nil {
+			return "ALTER TABLE " + string(m[1]) + " DROP COLUMN " + string(m[2]), "SELECT " + string(m[2]) + " FROM " + string(m[1])
+		}
+		t.Fatalf("migration %s adds no table or column: adapt this test to undo what it does", e.Name())
 	}
 	t.Fatalf("no migration %d for %s", version, driver)
-	return ""
+	return "", ""
 }
 
 func TestSchemaStatus_BehindUntilMigrated(t *testing.T) {

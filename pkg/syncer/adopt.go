@@ -187,7 +187,8 @@ func (r *run) adoptExisting(ctx context.Context) error {
 				continue
 			}
 			if code := leadOrderCode(l, r.cfg.OrderCodeFieldID); code != "" {
-				found = append(found, domain.AdoptedLead{Code: code, LeadID: l.ID, AmoStatusID: l.StatusID})
+				_, store := r.leadCode(l.Name)
+				found = append(found, domain.AdoptedLead{Code: code, LeadID: l.ID, AmoStatusID: l.StatusID, StoreNo: store})
 			}
 		}
 		if ignored {
@@ -228,7 +229,7 @@ func (r *run) saveProgress(ctx context.Context, p adoptProgress) error {
 }
 
 // leadOrderCode is the order code a lead carries: its order-code field,
-// else its name "Kaspi Order <code>".
+// else its name "Kaspi Order <code>" (or "Kaspi Order <code> · <store>").
 func leadOrderCode(l domain.Lead, codeFieldID int64) string {
 	if codeFieldID != 0 {
 		for _, f := range l.Fields {
@@ -243,6 +244,7 @@ func leadOrderCode(l domain.Lead, codeFieldID int64) string {
 		}
 	}
 	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), LeadName("")+" "); ok {
+		code, _, _ = strings.Cut(code, " · ")
 		return strings.TrimSpace(code)
 	}
 	return ""

@@ -35,7 +35,7 @@ func (r *run) autoAccept(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if r.statusMap == nil {
+	if r.statusMaps == nil {
 		if err := r.loadStatusMap(ctx); err != nil {
 			return err
 		}
@@ -46,10 +46,17 @@ func (r *run) autoAccept(ctx context.Context) error {
 		if r.expired() || ctx.Err() != nil {
 			break
 		}
+		if r.storeDown[rec.StoreNo] {
+			continue
+		}
 		c, note, err := r.acceptOne(ctx, rec)
 		if err != nil {
 			if fatal(err) {
-				return err
+				// One store's token refused stops only that store.
+				if err := r.storeFailed(r.storeOf(rec.StoreNo), err); err != nil {
+					return err
+				}
+				continue
 			}
 			r.log.Warn("accepting the order in Kaspi did not finish; the next run checks it", "order", rec.Code, "err", err)
 			continue
@@ -70,7 +77,8 @@ func (r *run) autoAccept(ctx context.Context) error {
 // acceptOne settles one order. It returns the deal's change after an
 // accept, or the text of a refusal note.
 func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string, error) {
-	o, err := r.kaspi.OrderByCode(ctx, rec.Code)
+	// Every read and write of the order uses its own store's token.
+	o, err := r.kaspiOf(rec.StoreNo).OrderByCode(ctx, rec.Code)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, "", nil // not visible at Kaspi now; reconcile follows it
 	}
@@ -131,7 +139,7 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			return nil, "", nil // another run holds it
 		}
 	}
-	got, err := r.writer.Accept(ctx, o)
+	got, err := r.writerOf(rec.StoreNo).Accept(ctx, o)
 	switch {
 	case err == nil:
 		if err := r.actions.SetActionState(ctx, rec.Code, domain.ActionAccept, domain.ActionDone, "", false, r.now()); err != nil {

@@ -27,6 +27,10 @@ type Config struct {
 	Lookback       time.Duration
 	Budget         time.Duration // wall time of one run (50 s when 0)
 
+	// Stores are the Kaspi stores, store 1 first (its values are the ones
+	// above). Empty: one store made of the values above.
+	Stores []Store
+
 	// StatusMap is AMO_STATUS_MAP (Kaspi status or state → amoCRM status of
 	// PipelineID); it wins over the database's status_mapping rows.
 	StatusMap map[string]int64
@@ -98,6 +102,9 @@ type Deps struct {
 	// writes.
 	Actions domain.KaspiActions
 	Writer  domain.OrderWriter
+	// Stores are the Kaspi clients of stores 2 … 9 by number (Kaspi and
+	// Writer above are store 1's).
+	Stores map[int]StoreClient
 }
 
 // RequestCounter is implemented by API clients that count the HTTP

@@ -32,27 +32,20 @@ func (r *run) fetchNew(ctx context.Context) error {
 	if err := r.adoptCheck(ctx, adoptFrom); err != nil {
 		return err
 	}
-	if !r.cfg.Since.IsZero() {
-		if err := r.backfill(ctx, r.cfg.Since.UnixMilli(), toMs); err != nil {
-			return err
+	for _, st := range r.stores {
+		found := r.sum.Found
+		if err := r.fetchStore(ctx, st, floor, toMs); err != nil {
+			if err := r.storeFailed(st, err); err != nil {
+				// Every store failed: the run stops, each store's state kept.
+				_ = r.saveStoreStates(context.WithoutCancel(ctx))
+				return err
+			}
+			continue
 		}
-	} else {
-		raw, _, err := r.ledger.Setting(ctx, watermarkKey)
-		if err != nil {
-			return lerr("read watermark", err)
-		}
-		wm := parseMs(raw)
-		from := floor
-		if wm > 0 && wm >= floor {
-			from = max(wm-r.cfg.Lookback.Milliseconds(), floor)
-		}
-		newest, complete, err := r.ingest(ctx, r.cfg.ImportStates, from, toMs)
-		if err != nil {
-			return err
-		}
-		if err := r.moveWatermark(ctx, wm, newest, complete); err != nil {
-			return err
-		}
+		r.setStoreState(st, "ok", "", r.sum.Found-found)
+	}
+	if err := r.saveStoreStates(ctx); err != nil {
+		return err
 	}
 
 	if err := r.adoptExisting(ctx); err != nil {
@@ -70,10 +63,34 @@ func (r *run) fetchNew(ctx context.Context) error {
 	return r.dropSnapshots(ctx)
 }
 
+// fetchStore lists one store's new orders with its own token and
+// watermark into the ledger.
+func (r *run) fetchStore(ctx context.Context, st Store, floor, toMs int64) error {
+	if !r.cfg.Since.IsZero() {
+		return r.backfill(ctx, st, r.cfg.Since.UnixMilli(), toMs)
+	}
+	key := watermarkKeyOf(st.No)
+	raw, _, err := r.ledger.Setting(ctx, key)
+	if err != nil {
+		return lerr("read watermark", err)
+	}
+	wm := parseMs(raw)
+	from := floor
+	if wm > 0 && wm >= floor {
+		from = max(wm-r.cfg.Lookback.Milliseconds(), floor)
+	}
+	newest, complete, err := r.ingest(ctx, st, r.cfg.ImportStates, from, toMs)
+	if err != nil {
+		return err
+	}
+	return r.moveWatermark(ctx, key, wm, newest, complete)
+}
+
 // backfill ingests from fromMs in windows of at most 14 days, oldest
 // first, with a progress line per window.
-func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
-	raw, _, err := r.ledger.Setting(ctx, watermarkKey)
+func (r *run) backfill(ctx context.Context, st Store, fromMs, toMs int64) error {
+	key := watermarkKeyOf(st.No)
+	raw, _, err := r.ledger.Setting(ctx, key)
 	if err != nil {
 		return lerr("read watermark", err)
 	}
@@ -82,7 +99,7 @@ func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
 	for start := fromMs; start <= toMs; start += windowMs + 1 {
 		end := min(start+windowMs, toMs)
 		found := r.sum.Found
-		n, ok, err := r.ingest(ctx, r.cfg.ImportStates, start, end)
+		n, ok, err := r.ingest(ctx, st, r.cfg.ImportStates, start, end)
 		if err != nil {
 			return err
 		}
@@ -94,18 +111,18 @@ func (r *run) backfill(ctx context.Context, fromMs, toMs int64) error {
 			break
 		}
 	}
-	return r.moveWatermark(ctx, wm, newest, complete)
+	return r.moveWatermark(ctx, key, wm, newest, complete)
 }
 
 func day(ms int64, r *run) string { return time.UnixMilli(ms).In(r.loc).Format("2006-01-02") }
 
 // moveWatermark stores the newest creationDate safely in the ledger, only
 // when every state was listed completely and only forwards.
-func (r *run) moveWatermark(ctx context.Context, old, newest int64, complete bool) error {
+func (r *run) moveWatermark(ctx context.Context, key string, old, newest int64, complete bool) error {
 	if r.cfg.DryRun || !complete || newest <= old {
 		return nil
 	}
-	return lerr("move watermark", r.ledger.SetSetting(ctx, watermarkKey, strconv.FormatInt(newest, 10)))
+	return lerr("move watermark", r.ledger.SetSetting(ctx, key, strconv.FormatInt(newest, 10)))
 }
 
 // ingest lists the orders of states created in [fromMs, toMs] and stores
@@ -113,7 +130,7 @@ func (r *run) moveWatermark(ctx context.Context, old, newest int64, complete boo
 // whether every listing completed. A Kaspi failure other than rejected
 // credentials is logged and leaves complete false: the orders already in
 // the ledger are still worth processing.
-func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (newest int64, complete bool, err error) {
+func (r *run) ingest(ctx context.Context, st Store, states []string, fromMs, toMs int64) (newest int64, complete bool, err error) {
 	complete = true
 	for _, state := range states {
 		var buf []domain.Order
@@ -126,7 +143,8 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 			buf = buf[:0]
 			return err
 		}
-		err := r.kaspi.ListOrders(ctx, state, fromMs, toMs, func(o domain.Order) error {
+		err := r.kaspiOf(st.No).ListOrders(ctx, state, fromMs, toMs, func(o domain.Order) error {
+			o.StoreNo = st.No
 			buf = append(buf, o)
 			if len(buf) >= ingestChunk {
 				return flush()
@@ -147,11 +165,12 @@ func (r *run) ingest(ctx context.Context, states []string, fromMs, toMs int64) (
 			return newest, false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
 		}
 		complete = false
-		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "state", state, "err", err)
+		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "store", st.No, "state", state, "err", err)
+		r.setStoreState(st, "warn", r.storePrefix(st)+"Kaspi не отдал список заказов "+state+": "+domain.Explain(err), 0)
 		if !errors.Is(err, domain.ErrTransient) && !errors.Is(err, context.DeadlineExceeded) {
 			// Kaspi refused the listing itself; a temporary failure is only
 			// retried by the next run and is no warning.
-			r.sum.AddWarning(fmt.Sprintf("Kaspi не отдал список заказов %s: %s", state, domain.Explain(err)))
+			r.sum.AddWarning(r.storePrefix(st) + fmt.Sprintf("Kaspi не отдал список заказов %s: %s", state, domain.Explain(err)))
 		}
 	}
 	return newest, complete, nil
@@ -207,6 +226,11 @@ func (r *run) store(ctx context.Context, listed []domain.Order) (int64, error) {
 	r.sum.Found += len(inserted)
 	for _, c := range inserted {
 		r.foundNow[c] = true
+	}
+	if r.multiStore() && len(inserted) < len(orders) {
+		if err := r.setAsideOtherStores(ctx, orders, inserted); err != nil {
+			return 0, err
+		}
 	}
 	return newest, nil
 }

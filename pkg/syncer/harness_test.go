@@ -67,6 +67,8 @@ type env struct {
 	tick time.Duration
 	// lim is the amoCRM client's limiter.
 	lim *ratelimit.Limiter
+	// stores are the Kaspi clients of stores 2 … 9 (multistore_test.go).
+	stores map[int]syncer.StoreClient
 }
 
 // crmWith overrides CreateLeads of a CRM.
@@ -151,7 +153,7 @@ func (e *env) deps() syncer.Deps {
 	if e.tick > 0 {
 		now = func() time.Time { e.clock.Advance(e.tick); return e.clock.Now() }
 	}
-	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Actions: e.db, Writer: e.kc, Now: now, Out: &e.out,
+	return syncer.Deps{Ledger: e.db, CRM: crm, Kaspi: e.kc, Actions: e.db, Writer: e.kc, Stores: e.stores, Now: now, Out: &e.out,
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 

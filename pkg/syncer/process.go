@@ -77,7 +77,7 @@ func (r *run) processDue(ctx context.Context, withQuarantined bool) error {
 		var batch []domain.Record
 		for _, o := range r.dryNew[:n] {
 			batch = append(batch, domain.Record{Code: o.Code, State: o.State, Status: o.Status,
-				CreationMs: o.CreationMs, Step: domain.StepNew, Order: &o, Tracked: true})
+				CreationMs: o.CreationMs, Step: domain.StepNew, Order: &o, Tracked: true, StoreNo: storeNo(o.StoreNo)})
 		}
 		r.dryNew = r.dryNew[n:]
 		r.processed += len(batch)
@@ -172,9 +172,10 @@ func (r *run) loadSnapshots(ctx context.Context, items []*item) error {
 		if it.o != nil && it.o.LinesLoaded {
 			continue
 		}
-		o, err := r.kaspi.OrderByCode(ctx, it.code())
+		o, err := r.kaspiOf(it.rec.StoreNo).OrderByCode(ctx, it.code())
 		switch {
 		case err == nil:
+			o.StoreNo = it.rec.StoreNo
 			it.o = &o
 			if !r.cfg.DryRun {
 				if err := r.ledger.UpdateOrder(ctx, o, r.now()); err != nil {
@@ -213,7 +214,7 @@ func (r *run) adoptLeads(ctx context.Context, items []*item) error {
 			r.postpone(it, fmt.Errorf("amocrm: search lead: %w", err))
 			continue
 		}
-		id := matchLead(leads, it.code(), r.cfg.OrderCodeFieldID)
+		id := matchLead(leads, it.code(), r.storeLeadName(it.code(), it.rec.StoreNo), r.cfg.OrderCodeFieldID)
 		if id == 0 {
 			continue
 		}
@@ -243,13 +244,13 @@ func mayHaveLead(rec domain.Record) bool {
 }
 
 // matchLead returns the lowest id of a live lead that is this order's deal.
-func matchLead(leads []domain.Lead, code string, codeFieldID int64) int64 {
+func matchLead(leads []domain.Lead, code, storeName string, codeFieldID int64) int64 {
 	var best int64
 	for _, l := range leads {
 		if l.IsDeleted || l.ID == 0 {
 			continue
 		}
-		ok := l.Name == LeadName(code)
+		ok := l.Name == LeadName(code) || (storeName != "" && l.Name == storeName)
 		if !ok && codeFieldID != 0 {
 			for _, f := range l.Fields {
 				if f.FieldID != codeFieldID {
@@ -582,7 +583,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 	for _, it := range items {
 		byCode[it.code()] = it
 		f.AccountZone = r.accountZone
-		leads[it.code()] = BuildLead(it.o, r.cfg, f, it.contactID, r.loc)
+		leads[it.code()] = r.buildLead(it, f)
 		codes = append(codes, it.code())
 	}
 	if r.cfg.DryRun {
@@ -864,7 +865,7 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 		if _, ok := phone.Normalize(it.o.Customer.Phone, r.cfg.DefaultCountry); !ok {
 			why = noContactReason(it.o.Customer.Phone)
 		}
-		notes[it.code()] = domain.Note{LeadID: it.rec.LeadID, RequestID: it.code(), Text: OrderNote(it.o, why, r.loc)}
+		notes[it.code()] = domain.Note{LeadID: it.rec.LeadID, RequestID: it.code(), Text: StoreOrderNote(it.o, r.storeOf(it.rec.StoreNo).Name, why, r.loc)}
 	}
 	if r.cfg.DryRun {
 		for _, it := range items {

@@ -253,11 +253,16 @@ func TestMatchLead_ByNameOrCodeField(t *testing.T) {
 		{ID: 8, Name: "Сделка", Fields: []domain.FieldValue{{FieldID: 44, Values: []domain.FieldItem{{Value: "123"}}}}},
 		{ID: 6, Name: "Kaspi Order 123", IsDeleted: true},
 	}
-	if id := matchLead(leads, "123", 44); id != 8 {
+	if id := matchLead(leads, "123", "", 44); id != 8 {
 		t.Fatalf("id = %d", id)
 	}
-	if id := matchLead(leads, "123", 0); id != 0 {
+	if id := matchLead(leads, "123", "", 0); id != 0 {
 		t.Fatalf("id = %d", id)
+	}
+	// With several stores the deal is named after its store too.
+	leads = append(leads, domain.Lead{ID: 9, Name: "Kaspi Order 123 · Астана"}, domain.Lead{ID: 2, Name: "Kaspi Order 123 · Алматы"})
+	if id := matchLead(leads, "123", "Kaspi Order 123 · Астана", 0); id != 9 {
+		t.Fatalf("store name: id = %d", id)
 	}
 }
 

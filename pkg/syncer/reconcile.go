@@ -53,38 +53,22 @@ func (r *run) reconcile(ctx context.Context) error {
 		return err
 	}
 	sweepComplete := true
-	for _, state := range domain.AllStates {
-		var buf []domain.Order
-		flush := func() error {
-			err := r.sweepChunk(ctx, buf, changes, swept)
-			buf = buf[:0]
-			return err
-		}
-		err := r.kaspi.ListOrders(ctx, state, from, to, func(o domain.Order) error {
-			if o.Rejected != "" {
-				// Never in the ledger; fetch_new reports it once.
-				return nil
-			}
-			buf = append(buf, o)
-			if len(buf) >= ingestChunk {
-				return flush()
-			}
-			return nil
-		})
-		if ferr := flush(); ferr != nil && err == nil {
-			err = ferr
-		}
+	for _, st := range r.stores {
+		complete, err := r.sweepStore(ctx, st, from, to, changes, swept)
 		if err != nil {
-			if fatal(err) {
-				var le ledgerErr
-				if errors.As(err, &le) {
-					return err
-				}
-				return fmt.Errorf("kaspi: list %s orders: %w", state, err)
+			if err := r.storeFailed(st, err); err != nil {
+				// Every store failed: the run stops, each store's state kept.
+				_ = r.saveStoreStates(context.WithoutCancel(ctx))
+				return err
 			}
-			sweepComplete = false
-			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "state", state, "err", err)
+			complete = false
+		} else if complete {
+			r.setStoreState(st, "ok", "", 0)
 		}
+		sweepComplete = sweepComplete && complete
+	}
+	if err := r.saveStoreStates(ctx); err != nil {
+		return err
 	}
 	if err := r.adoptExisting(ctx); err != nil {
 		return err
@@ -125,12 +109,55 @@ func (r *run) reconcile(ctx context.Context) error {
 	return r.dropSnapshots(ctx)
 }
 
+// sweepStore lists one store's orders of the last 14 days in every state
+// with its own token. complete is false when a listing failed for a
+// reason that does not stop the store (it is swept again next run).
+func (r *run) sweepStore(ctx context.Context, st Store, from, to int64, changes map[string]*change, swept map[string]bool) (complete bool, err error) {
+	complete = true
+	for _, state := range domain.AllStates {
+		var buf []domain.Order
+		flush := func() error {
+			err := r.sweepChunk(ctx, buf, changes, swept)
+			buf = buf[:0]
+			return err
+		}
+		err := r.kaspiOf(st.No).ListOrders(ctx, state, from, to, func(o domain.Order) error {
+			if o.Rejected != "" {
+				// Never in the ledger; fetch_new reports it once.
+				return nil
+			}
+			o.StoreNo = st.No
+			buf = append(buf, o)
+			if len(buf) >= ingestChunk {
+				return flush()
+			}
+			return nil
+		})
+		if ferr := flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err != nil {
+			if fatal(err) {
+				var le ledgerErr
+				if errors.As(err, &le) {
+					return false, err
+				}
+				return false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
+			}
+			complete = false
+			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "store", st.No, "state", state, "err", err)
+			r.setStoreState(st, "warn", r.storePrefix(st)+"Kaspi не отдал список заказов "+state+": "+domain.Explain(err), 0)
+		}
+	}
+	return complete, nil
+}
+
 // placeNewDeals moves the deals this run created to the stage the status
 // map gives their order. A late order found by the sweep may already be
 // accepted or delivered; left in AMO_STATUS_ID it would wait ten minutes
 // for the next reconcile to be placed.
 func (r *run) placeNewDeals(ctx context.Context) error {
-	if len(r.statusMap) == 0 || len(r.seen) == 0 || r.cfg.DryRun {
+	if !r.anyStatusMap() || len(r.seen) == 0 || r.cfg.DryRun {
 		return nil
 	}
 	recs, err := r.ledger.Records(ctx, sortedKeys(r.seen))
@@ -152,22 +179,39 @@ func (r *run) placeNewDeals(ctx context.Context) error {
 	return r.applyChanges(ctx, changes)
 }
 
-// loadStatusMap merges AMO_STATUS_MAP over the database's active
-// status_mapping rows of the pipeline. Without a pipeline no deal is moved
-// (won/lost need it, and the map's ids belong to it).
+// loadStatusMap merges each store's AMO_STATUS_MAP over the database's
+// active status_mapping rows of the store's pipeline. Without a pipeline
+// no deal is moved (won/lost need it, and the map's ids belong to it); a
+// store with its own pipeline and no map of its own is not moved either.
 func (r *run) loadStatusMap(ctx context.Context) error {
-	if r.cfg.PipelineID == 0 {
-		if len(r.cfg.StatusMap) > 0 {
-			r.log.Warn("AMO_STATUS_MAP is set but AMO_PIPELINE_ID is not; deals are not moved")
+	r.statusMaps = map[int]StatusMap{}
+	for _, st := range r.stores {
+		if st.PipelineID == 0 {
+			if len(st.StatusMap) > 0 {
+				r.log.Warn("AMO_STATUS_MAP is set but AMO_PIPELINE_ID is not; deals are not moved", "store", st.No)
+			}
+			continue
 		}
-		return nil
+		if st.NoStageMoves {
+			continue
+		}
+		db, err := r.ledger.ActiveStatusMappings(ctx, st.PipelineID)
+		if err != nil {
+			return lerr("read status mapping", err)
+		}
+		r.statusMaps[st.No] = MergeStatusMaps(db, st.StatusMap)
 	}
-	db, err := r.ledger.ActiveStatusMappings(ctx, r.cfg.PipelineID)
-	if err != nil {
-		return lerr("read status mapping", err)
-	}
-	r.statusMap = MergeStatusMaps(db, r.cfg.StatusMap)
 	return nil
+}
+
+// anyStatusMap reports whether some store's deals move by a map.
+func (r *run) anyStatusMap() bool {
+	for _, m := range r.statusMaps {
+		if len(m) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // sweepChunk handles listed orders: unknown ones of the import states are
@@ -185,9 +229,16 @@ func (r *run) sweepChunk(ctx context.Context, orders []domain.Order, changes map
 		return lerr("read orders", err)
 	}
 	var fresh []domain.Order
+	var dups []domain.Order
 	for _, o := range orders {
-		swept[o.Code] = true
 		rec, ok := recs[o.Code]
+		if ok && otherStore(rec, o) {
+			// The same code from a second store: never merged (see
+			// setAsideOtherStores).
+			dups = append(dups, o)
+			continue
+		}
+		swept[o.Code] = true
 		if !ok {
 			if slices.Contains(r.cfg.ImportStates, o.State) {
 				fresh = append(fresh, o)
@@ -202,6 +253,9 @@ func (r *run) sweepChunk(ctx context.Context, orders []domain.Order, changes map
 		if _, err := r.store(ctx, fresh); err != nil {
 			return err
 		}
+	}
+	if len(dups) > 0 {
+		return r.setAsideOtherStores(ctx, dups, nil)
 	}
 	return nil
 }
@@ -249,10 +303,11 @@ func (r *run) assess(rec domain.Record, o domain.Order) *change {
 		c.totalChanged = true
 		c.newTotal = int64(math.Round(o.TotalPrice))
 	}
-	c.mapped = r.statusMap.Resolve(o.Status, o.State)
+	st := r.storeOf(rec.StoreNo)
+	c.mapped = r.statusMaps[st.No].Resolve(o.Status, o.State)
 	lastSet := rec.AmoStatusID
 	if lastSet == 0 && !c.adopted {
-		lastSet = r.cfg.StatusID
+		lastSet = st.StatusID
 	}
 	firstPlacement := !c.adopted && rec.AmoStatusID == 0
 	if c.mapped != 0 && c.mapped != lastSet && (c.statusChanged || firstPlacement) {
@@ -282,8 +337,14 @@ func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes 
 		if r.refreshedByCode >= r.cfg.RefreshLimit || r.expired() {
 			break
 		}
+		if r.storeDown[rec.StoreNo] {
+			continue
+		}
 		r.refreshedByCode++
-		o, err := r.kaspi.OrderByCode(ctx, rec.Code)
+		o, err := r.kaspiOf(rec.StoreNo).OrderByCode(ctx, rec.Code)
+		if err == nil {
+			o.StoreNo = rec.StoreNo
+		}
 		switch {
 		case err == nil:
 			r.sum.Refreshed++
@@ -292,7 +353,10 @@ func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes 
 				return err
 			}
 		case fatal(err):
-			return fmt.Errorf("kaspi: order %s: %w", rec.Code, err)
+			if err := r.storeFailed(r.storeOf(rec.StoreNo), fmt.Errorf("kaspi: order %s: %w", rec.Code, err)); err != nil {
+				return err
+			}
+			r.storeDown[rec.StoreNo] = true
 		case errors.Is(err, domain.ErrNotFound):
 			r.log.Warn("Kaspi does not know a tracked order; checked again later", "order", rec.Code)
 			if !r.cfg.DryRun {
@@ -374,7 +438,7 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 func (r *run) leadUpdate(c *change) domain.LeadUpdate {
 	u := domain.LeadUpdate{ID: c.rec.LeadID}
 	if c.target != 0 {
-		u.PipelineID, u.StatusID = r.cfg.PipelineID, c.target
+		u.PipelineID, u.StatusID = r.storeOf(c.rec.StoreNo).PipelineID, c.target
 	}
 	if c.totalChanged {
 		p := c.newTotal

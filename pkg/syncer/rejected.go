@@ -46,6 +46,14 @@ func rejectedLabel(code string) string {
 // warning in the log and the run output, and the summary's count. The
 // rest of the listing goes on; nothing of a rejected order is stored.
 func (r *run) setAsideRejected(ctx context.Context, rejected []domain.Order) error {
+	return r.reportSetAside(ctx, rejected, func(o domain.Order) string {
+		return fmt.Sprintf("заказ Kaspi %s отложен: в нём испорченные данные, загрузить его нельзя («%s»)", rejectedLabel(o.Code), o.Rejected)
+	})
+}
+
+// reportSetAside reports the set-aside orders not reported before, each
+// with its line msg(o).
+func (r *run) reportSetAside(ctx context.Context, rejected []domain.Order, msg func(domain.Order) string) error {
 	if len(rejected) == 0 {
 		return nil
 	}
@@ -67,9 +75,9 @@ func (r *run) setAsideRejected(ctx context.Context, rejected []domain.Order) err
 		changed = true
 		r.sum.Rejected++
 		r.log.Warn("Kaspi order set aside: it cannot be imported", "order", rejectedLabel(o.Code), "reason", o.Rejected)
-		msg := fmt.Sprintf("заказ Kaspi %s отложен: в нём испорченные данные, загрузить его нельзя («%s»)", rejectedLabel(o.Code), o.Rejected)
-		r.printf("%s", msg)
-		r.sum.AddWarning(msg)
+		line := msg(o)
+		r.printf("%s", line)
+		r.sum.AddWarning(line)
 	}
 	if !changed || r.cfg.DryRun {
 		return nil

@@ -16,17 +16,27 @@ type run struct {
 	cfg    Config
 	ledger domain.Ledger
 	crm    *countingCRM
-	kaspi  *countingKaspi
-	// actions and writer are set when Kaspi actions are configured.
+	kaspi  *countingKaspi // store 1's
+	// actions and writer are set when Kaspi actions are configured
+	// (writer is store 1's).
 	actions domain.KaspiActions
 	writer  domain.OrderWriter
 	// stageLedger and stageWriter are set when stage actions are configured.
 	stageLedger domain.StageLedger
 	stageWriter domain.StageActions
-	log         *slog.Logger
-	out         io.Writer
-	clock       func() time.Time
-	loc         *time.Location
+	// stores are the Kaspi stores, store 1 first; kaspis and writers the
+	// clients of stores 2 … 9 (stores.go).
+	stores       []Store
+	kaspis       map[int]*countingKaspi
+	writers      map[int]domain.OrderWriter
+	kaspiMs      []requestMeter
+	failedStores int                            // stores whose listing failed this run
+	storeStates  map[int]domain.KaspiStoreState // each store's listing outcome this run
+	storeDown    map[int]bool                   // stores whose token failed this run: not asked again
+	log          *slog.Logger
+	out          io.Writer
+	clock        func() time.Time
+	loc          *time.Location
 
 	start, deadline time.Time
 	sum             Summary
@@ -36,8 +46,8 @@ type run struct {
 	processed       int
 	transient       int // temporary amoCRM failures met by this run
 	fields          *LeadFields
-	statusMap       StatusMap
-	dryNew          []domain.Order // dry run: listed orders the ledger lacks
+	statusMaps      map[int]StatusMap // by store; nil until loaded
+	dryNew          []domain.Order    // dry run: listed orders the ledger lacks
 	dryNewSeen      map[string]bool
 	index           indexRun // the phone index in this run (contactindex.go)
 	// adoptPending: existing deals are not adopted yet; nothing is created.
@@ -74,6 +84,16 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 			return nil, fmt.Errorf("%s: KASPI_ACTIONS needs the Kaspi action ledger and writer", task)
 		}
 	}
+	stores := normalizeStores(cfg)
+	for _, st := range stores[1:] {
+		c, ok := d.Stores[st.No]
+		if !ok || c.Kaspi == nil {
+			return nil, fmt.Errorf("%s: no Kaspi client for store %d", task, st.No)
+		}
+		if cfg.AutoAccept && c.Writer == nil {
+			return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi writer of store %d", task, st.No)
+		}
+	}
 	r := &run{
 		stageLedger: sl,
 		stageWriter: sw,
@@ -90,6 +110,16 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 		seen:        map[string]bool{},
 		foundNow:    map[string]bool{},
 		dryNewSeen:  map[string]bool{},
+		stores:      stores,
+		kaspis:      map[int]*countingKaspi{},
+		writers:     map[int]domain.OrderWriter{},
+		storeDown:   map[int]bool{},
+	}
+	for _, st := range stores[1:] {
+		k := &countingKaspi{OrderSource: d.Stores[st.No].Kaspi}
+		r.kaspis[st.No] = k
+		r.writers[st.No] = d.Stores[st.No].Writer
+		r.kaspiMs = append(r.kaspiMs, newMeter(k.OrderSource, &k.calls))
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -206,6 +236,9 @@ func (r *run) summary() Summary {
 	s := r.sum
 	s.AmoRequests = r.amoM.count()
 	s.KaspiReqs = r.kaspiM.count()
+	for _, m := range r.kaspiMs {
+		s.KaspiReqs += m.count()
+	}
 	s.Seconds = r.now().Sub(r.start).Seconds()
 	if s.Seconds < 0 {
 		s.Seconds = 0

@@ -28,22 +28,32 @@ type cachedLists struct {
 	Lists domain.AccountLists `json:"lists"`
 }
 
-func (r *run) settingsToCheck() domain.SettingsCheck {
-	return domain.SettingsCheck{PipelineID: r.cfg.PipelineID, StatusID: r.cfg.StatusID,
-		ResponsibleUserID: r.cfg.ResponsibleUserID, StatusMap: r.cfg.StatusMap}
+// settingsToCheck are the values of every Kaspi store, store 1 first.
+func (r *run) settingsToCheck() []domain.SettingsCheck {
+	out := make([]domain.SettingsCheck, 0, len(r.stores))
+	for _, st := range r.stores {
+		out = append(out, domain.SettingsCheck{PipelineID: st.PipelineID, StatusID: st.StatusID,
+			ResponsibleUserID: st.ResponsibleUserID, StatusMap: st.StatusMap, Suffix: st.Suffix,
+			StoreMap: st.No > 1 && st.OwnStatusMap})
+	}
+	return out
 }
 
 func (r *run) settingsKey() string {
-	c := r.settingsToCheck()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d/%d", c.PipelineID, c.StatusID, c.ResponsibleUserID)
-	keys := make([]string, 0, len(c.StatusMap))
-	for k := range c.StatusMap {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "/%s=%d", k, c.StatusMap[k])
+	for i, c := range r.settingsToCheck() {
+		if i > 0 {
+			fmt.Fprintf(&b, "|%s:", c.Suffix)
+		}
+		fmt.Fprintf(&b, "%d/%d/%d", c.PipelineID, c.StatusID, c.ResponsibleUserID)
+		keys := make([]string, 0, len(c.StatusMap))
+		for k := range c.StatusMap {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "/%s=%d", k, c.StatusMap[k])
+		}
 	}
 	h := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(h[:8])
@@ -74,9 +84,11 @@ func (r *run) checkSettings(ctx context.Context, fresh bool) error {
 			r.log.Warn("unknown amoCRM account time zone; date fields use Asia/Almaty", "timezone", lists.Timezone)
 		}
 	}
-	if se := lists.CheckSettings(r.settingsToCheck()); se != nil {
-		r.log.Error("a setting from .env is refused; nothing is created until it is fixed", "key", se.Key, "value", se.Value, "reason", se.Reason)
-		return se
+	for _, c := range r.settingsToCheck() {
+		if se := lists.CheckSettings(c); se != nil {
+			r.log.Error("a setting from .env is refused; nothing is created until it is fixed", "key", se.Key, "value", se.Value, "reason", se.Reason)
+			return se
+		}
 	}
 	if lists.UsersSkipped != "" && r.cfg.ResponsibleUserID != 0 {
 		r.log.Warn("AMO_RESPONSIBLE_USER_ID not checked", "reason", lists.UsersSkipped)

@@ -131,7 +131,7 @@ func (r *run) stageActions(ctx context.Context) error {
 		r.printf("Найдено %d действий в Kaspi по этапам сделок (больше %s=%d) — ни одно не выполнено; подтвердите запуском с --confirm-actions", len(pending), st.Keys.MaxPerRun, st.MaxPerRun)
 		return &ActionsHeldError{Pending: len(pending), Max: st.MaxPerRun, Key: st.Keys.MaxPerRun}
 	}
-	if r.statusMap == nil {
+	if r.statusMaps == nil {
 		if err := r.loadStatusMap(ctx); err != nil {
 			return err
 		}

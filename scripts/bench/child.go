@@ -34,6 +34,8 @@ type childSpec struct {
 	Storage    string        `json:"storage"`
 	MaxRPS     float64       `json:"max_rps"` // AMO_MAX_RPS; 0: no pacing (short form)
 	Sync       syncer.Config `json:"sync"`
+	// StoreTokens are the Kaspi tokens of stores 2 … 9 (same KaspiURL).
+	StoreTokens map[int]string `json:"store_tokens,omitempty"`
 }
 
 // childResult is what a run prints on stdout.
@@ -122,7 +124,11 @@ func runTask(ctx context.Context, spec childSpec) childResult {
 		return fail(err)
 	}
 	kc := kaspi.New(kaspi.Config{BaseURL: spec.KaspiURL, Token: spec.KaspiToken, Logger: log})
-	deps := syncer.Deps{Ledger: db, CRM: crm, Kaspi: kc, Logger: log, Out: io.Discard}
+	deps := syncer.Deps{Ledger: db, CRM: crm, Kaspi: kc, Logger: log, Out: io.Discard, Stores: map[int]syncer.StoreClient{}}
+	for no, tok := range spec.StoreTokens {
+		k := kaspi.New(kaspi.Config{BaseURL: spec.KaspiURL, Token: tok, Logger: log})
+		deps.Stores[no] = syncer.StoreClient{Kaspi: k, Writer: k}
+	}
 	var sum syncer.Summary
 	if spec.Task == "reconcile" {
 		sum, err = syncer.Reconcile(ctx, spec.Sync, deps)

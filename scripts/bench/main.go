@@ -1,7 +1,7 @@
 // Command bench measures what the sync costs: amoCRM and Kaspi requests
 // per order, the time to drain a backlog under amoCRM's real rate limit,
-// peak memory of a run, the cost of a reconcile run, and the latency of
-// cron.cgi. It runs the real sync engine, store and API clients against the
+// peak memory of a run, two Kaspi stores draining into one amoCRM, the cost
+// of a reconcile run, and the latency of cron.cgi. It runs the real sync engine, store and API clients against the
 // strict fakes served on loopback, each run a child process as cron would
 // start it, and prints a table. It exits non-zero when a target is missed.
 //
@@ -153,6 +153,9 @@ func (b *bench) run(ctx context.Context) error {
 			}
 		}
 		if err := b.contacts(ctx, fakeRPS, maxRPS); err != nil {
+			return err
+		}
+		if err := b.twoStores(ctx, fakeRPS, maxRPS); err != nil {
 			return err
 		}
 		if err := b.reconcile(ctx, maxRPS); err != nil {

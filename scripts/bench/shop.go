@@ -34,10 +34,13 @@ type shop struct {
 	db      store.Config
 	drop    func() error
 	kf      *kaspifake.Server
-	amo     *amofake.Server
-	servers []*httptest.Server
-	maxRPS  float64
-	cfg     syncer.Config
+	kf2     *kaspifake.Server // the second Kaspi store (stores.go), nil with one
+	// storeTokens are the tokens of stores 2 … 9 by number.
+	storeTokens map[int]string
+	amo         *amofake.Server
+	servers     []*httptest.Server
+	maxRPS      float64
+	cfg         syncer.Config
 }
 
 // newShop starts the fakes (the fake amoCRM allowing fakeRPS requests per
@@ -129,7 +132,7 @@ type runStat struct {
 // run starts one run of task as a child process and waits for it.
 func (s *shop) run(ctx context.Context, task string) (runStat, error) {
 	spec := childSpec{Task: task, DB: s.db, KaspiURL: s.servers[0].URL, KaspiToken: kaspiToken,
-		AmoURL: s.servers[1].URL, Storage: s.storage, MaxRPS: s.maxRPS, Sync: s.cfg}
+		AmoURL: s.servers[1].URL, Storage: s.storage, MaxRPS: s.maxRPS, Sync: s.cfg, StoreTokens: s.storeTokens}
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return runStat{}, err
@@ -266,6 +269,7 @@ func (s *shop) checkDeals(codes []string) string {
 	leads := map[string]int{}
 	for _, l := range s.amo.Leads() {
 		if code, ok := strings.CutPrefix(l.Name, "Kaspi Order "); ok {
+			code, _, _ = strings.Cut(code, " · ") // the store, with several
 			leads[code]++
 		}
 	}

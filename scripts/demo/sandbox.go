@@ -22,6 +22,10 @@ import (
 // seedOrders is how many orders the fake Kaspi starts with.
 const seedOrders = 12
 
+// kaspiStores: the demo shop sells in two Kaspi stores, each with its own
+// token; their deals land in the one amoCRM, tagged and named by store.
+const kaspiStores = 2
+
 // sandboxInfo is what bin/sandbox printed.
 type sandboxInfo struct {
 	env      map[string]string
@@ -34,7 +38,7 @@ type sandboxInfo struct {
 var notInEnv = map[string]bool{"AMO_ACCESS_TOKEN": true, "AMO_REFRESH_TOKEN": true, "AMO_EXPIRES_AT": true}
 
 func (d *demo) startSandbox() error {
-	cmd := exec.Command(filepath.Join(d.root, "bin", "sandbox"), "--seed-orders", fmt.Sprint(seedOrders))
+	cmd := exec.Command(filepath.Join(d.root, "bin", "sandbox"), "--seed-orders", fmt.Sprint(seedOrders), "--kaspi-stores", fmt.Sprint(kaspiStores))
 	cmd.Dir = "/"
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	d.sandboxOut = &tailBuffer{}
@@ -88,7 +92,8 @@ func (d *demo) startSandbox() error {
 		return errors.New("bin/sandbox's lines lack AMO_SUBDOMAIN, KASPI_API_BASE or the admin URL")
 	}
 	d.sb = info
-	d.say("    fake Kaspi:  %s (%d orders of the last 3 days)", info.env["KASPI_API_BASE"], seedOrders)
+	d.say("    fake Kaspi:  %s (%d orders of the last 3 days, in %d stores with their own tokens: %s, %s)", info.env["KASPI_API_BASE"], seedOrders,
+		kaspiStores, info.env["KASPI_STORE_NAME"], info.env["KASPI_STORE_NAME_2"])
 	d.say("    fake amoCRM: %s (7 requests/s, like the real one)", info.env["AMO_SUBDOMAIN"])
 	return nil
 }
@@ -193,7 +198,8 @@ func (d *demo) changeStatuses() ([]change, error) {
 	}
 	withLead := map[string]bool{}
 	for _, l := range leads {
-		withLead[strings.TrimPrefix(l.Name, "Kaspi Order ")] = true
+		code, _, _ := strings.Cut(strings.TrimPrefix(l.Name, "Kaspi Order "), " · ") // " · <store>" with several stores
+		withLead[code] = true
 	}
 	plan := []change{
 		{State: domain.StateArchive, Status: domain.StatusCompleted, WantStatusID: amofake.StatusWon},
@@ -289,7 +295,7 @@ func (d *demo) summary(fetchLine, reconcileLine string, changes []change) error 
 	for _, l := range leads {
 		code := amofake.FieldText(l.Fields, amofake.LeadOrderCodeFieldID)
 		if code == "" {
-			code = strings.TrimPrefix(l.Name, "Kaspi Order ")
+			code, _, _ = strings.Cut(strings.TrimPrefix(l.Name, "Kaspi Order "), " · ")
 		}
 		leadsByCode[code] = append(leadsByCode[code], l)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
@@ -41,13 +42,42 @@ func TaskName(s string) (string, bool) {
 	return "", false
 }
 
-// Kaspi builds the Kaspi client of an environment.
+// Kaspi builds the Kaspi client of an environment (store 1's token).
 func Kaspi(e *app.Env) *kaspi.Client {
+	return KaspiStore(e, e.Config.KaspiAPIToken)
+}
+
+// KaspiStore builds the Kaspi client of one store's token.
+func KaspiStore(e *app.Env, token config.Secret) *kaspi.Client {
 	return kaspi.New(kaspi.Config{
 		BaseURL: e.Config.KaspiAPIBase,
-		Token:   e.Config.KaspiAPIToken.Reveal(),
+		Token:   token.Reveal(),
 		Logger:  e.Log,
 	})
+}
+
+// StoreClients builds the Kaspi clients of stores 2 … 9.
+func StoreClients(e *app.Env) map[int]syncer.StoreClient {
+	out := map[int]syncer.StoreClient{}
+	for _, st := range e.Config.KaspiStores {
+		if st.No == 1 {
+			continue
+		}
+		kc := KaspiStore(e, st.Token)
+		out[st.No] = syncer.StoreClient{Kaspi: kc, Writer: kc}
+	}
+	return out
+}
+
+// SyncStores are the Kaspi stores as the use cases need them.
+func SyncStores(c config.Config) []syncer.Store {
+	var out []syncer.Store
+	for _, st := range c.KaspiStores {
+		out = append(out, syncer.Store{No: st.No, Name: st.Name, Suffix: st.Suffix,
+			PipelineID: st.PipelineID, StatusID: st.StatusID, ResponsibleUserID: st.ResponsibleUserID,
+			StatusMap: st.StatusMap, NoStageMoves: st.NoStageMoves(), OwnStatusMap: st.OwnStatusMap})
+	}
+	return out
 }
 
 // SyncConfig is the use cases' configuration from .env.
@@ -70,6 +100,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 		StatusMap:                  c.AmoStatusMap,
 		AutoAccept:                 c.KaspiAutoAccept,
 		Actions:                    c.KaspiActions,
+		Stores:                     SyncStores(c),
 	}
 	sc.ContactIndexMax = c.AmoContactIndexMax
 	sc.Warnings = ConfigWarnings(e)
@@ -144,7 +175,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 		out = io.Discard
 	}
 	kc := Kaspi(e)
-	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Logger: e.Log, Out: out}
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Stores: StoreClients(e),
+		Logger: e.Log, Out: out}
 	if name == TaskFetchNew {
 		sum, err = syncer.FetchNew(ctx, cfg, deps)
 	} else {

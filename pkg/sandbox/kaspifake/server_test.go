@@ -516,3 +516,43 @@ func compareShape(t *testing.T, path string, want, got any) {
 		}
 	}
 }
+
+// One address serves several stores: each token lists only its own
+// store's orders, and an unknown token is refused.
+func TestStores_EachTokenSeesItsOwnOrders(t *testing.T) {
+	one := kaspifake.New(kaspifake.Options{Token: "token-one"})
+	two := kaspifake.New(kaspifake.Options{Token: "token-two"})
+	one.AddOrder(domain.Order{Code: "100000001", State: domain.StateNew, Status: domain.StatusApprovedByBank, CreationMs: time.Now().Add(-time.Hour).UnixMilli()})
+	two.AddOrder(domain.Order{Code: "200000001", State: domain.StateNew, Status: domain.StatusApprovedByBank, CreationMs: time.Now().Add(-time.Hour).UnixMilli()})
+	srv := httptest.NewServer(kaspifake.Stores(one, two))
+	defer srv.Close()
+	get := func(token, code string) int {
+		req, _ := http.NewRequest("GET", srv.URL+"/orders?filter%5Borders%5D%5Bcode%5D="+code+"&page%5Bnumber%5D=0&page%5Bsize%5D=10", nil)
+		req.Header.Set("X-Auth-Token", token)
+		req.Header.Set("Accept", "application/vnd.api+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc struct {
+			Data []json.RawMessage `json:"data"`
+		}
+		if resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+				t.Fatal(err)
+			}
+			return len(doc.Data)
+		}
+		return -resp.StatusCode
+	}
+	if get("token-one", "100000001") != 1 || get("token-one", "200000001") != 0 {
+		t.Error("store one sees another store's order or misses its own")
+	}
+	if get("token-two", "200000001") != 1 || get("token-two", "100000001") != 0 {
+		t.Error("store two sees another store's order or misses its own")
+	}
+	if n := get("revoked", "100000001"); n != -http.StatusUnauthorized {
+		t.Errorf("unknown token: %d", n)
+	}
+}

@@ -162,6 +162,27 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		}
 	})
 
+	t.Run("Ingest_RecordsTheKaspiStore", func(t *testing.T) {
+		t.Parallel()
+		db := open(t)
+		one, two := order("S1", 1000), order("S2", 2000)
+		two.StoreNo = 2
+		_, err := db.Ingest(ctx, []domain.Order{one, two}, t0)
+		must(t, err)
+		_, err = db.AdoptLeads(ctx, []domain.AdoptedLead{{Code: "S3", LeadID: 7, StoreNo: 3}, {Code: "S4", LeadID: 8}}, t0)
+		must(t, err)
+		// A row written without a store (the PHP version) is store 1.
+		_, err = db.SQL().ExecContext(ctx, "INSERT INTO orders_map (order_code, kaspi_order_id, kaspi_status, lead_id, created_at) VALUES ('S5', 'k5', 'NEW', 0, '2025-03-01 10:00:00')")
+		must(t, err)
+		m, err := db.Records(ctx, []string{"S1", "S2", "S3", "S4", "S5"})
+		must(t, err)
+		for code, want := range map[string]int{"S1": 1, "S2": 2, "S3": 3, "S4": 1, "S5": 1} {
+			if m[code].StoreNo != want {
+				t.Errorf("%s: store %d, want %d", code, m[code].StoreNo, want)
+			}
+		}
+	})
+
 	t.Run("Ingest_ConcurrentFromTwoConnections_OneRowPerCode", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)
