@@ -141,14 +141,14 @@ func (c *Client) LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, fil
 // filter[statuses][i][pipeline_id|status_id], filter[updated_at][from] and
 // order[updated_at]=asc, or only order[updated_at]=desc; with=loss_reason,
 // limit=250.
-func (c *Client) LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, fromSec int64, filter bool, pageNo int) ([]domain.Lead, bool, error) {
+func (c *Client) LeadsInStagesPage(ctx context.Context, stages []domain.StageRef, fromSec int64, filter bool, pageNo int) ([]domain.Lead, bool, error) {
 	pageNo = max(pageNo, 1)
 	q := url.Values{"limit": {strconv.Itoa(pageLimit)}, "page": {strconv.Itoa(pageNo)}, "with": {"loss_reason"}}
 	if filter {
-		for i, st := range statuses {
+		for i, st := range stages {
 			k := "filter[statuses][" + strconv.Itoa(i) + "]"
-			q.Set(k+"[pipeline_id]", itoa(pipelineID))
-			q.Set(k+"[status_id]", itoa(st))
+			q.Set(k+"[pipeline_id]", itoa(st.PipelineID))
+			q.Set(k+"[status_id]", itoa(st.StatusID))
 		}
 		q.Set("filter[updated_at][from]", itoa(fromSec))
 		q.Set("order[updated_at]", "asc")

@@ -21,9 +21,12 @@ func TestLeadsInStagesPage(t *testing.T) {
 	if err := h.fake.SetLossReason(in, amofake.LossReasonID); err != nil {
 		t.Fatal(err)
 	}
-	stages := []int64{amofake.StatusConfirmed, domain.StatusLost}
-	got, more, err := c.LeadsInStagesPage(ctx, amofake.PipelineID, stages, 0, true, 1)
-	if err != nil || more || len(got) != 1 || got[0].ID != in || got[0].LossReason != "Отменён покупателем" || got[0].UpdatedAt == 0 {
+	// Two pipelines in one listing, as with several Kaspi stores.
+	other := h.fake.AddLead(amofake.Lead{Name: "second pipeline", PipelineID: amofake.OtherPipelineID, StatusID: amofake.OtherStatusFirst})
+	stages := []domain.StageRef{{PipelineID: amofake.PipelineID, StatusID: amofake.StatusConfirmed},
+		{PipelineID: amofake.PipelineID, StatusID: domain.StatusLost}, {PipelineID: amofake.OtherPipelineID, StatusID: amofake.OtherStatusFirst}}
+	got, more, err := c.LeadsInStagesPage(ctx, stages, 0, true, 1)
+	if err != nil || more || len(got) != 2 || got[0].ID != in || got[0].LossReason != "Отменён покупателем" || got[0].UpdatedAt == 0 || got[1].ID != other {
 		t.Fatalf("filtered: %+v more=%v err=%v", got, more, err)
 	}
 	var q url.Values
@@ -35,6 +38,7 @@ func TestLeadsInStagesPage(t *testing.T) {
 	want := map[string]string{
 		"filter[statuses][0][pipeline_id]": itoa(amofake.PipelineID), "filter[statuses][0][status_id]": itoa(amofake.StatusConfirmed),
 		"filter[statuses][1][pipeline_id]": itoa(amofake.PipelineID), "filter[statuses][1][status_id]": "143",
+		"filter[statuses][2][pipeline_id]": itoa(amofake.OtherPipelineID), "filter[statuses][2][status_id]": itoa(amofake.OtherStatusFirst),
 		"filter[updated_at][from]": "0", "order[updated_at]": "asc", "with": "loss_reason", "limit": "250", "page": "1",
 	}
 	for k, v := range want {
@@ -44,13 +48,13 @@ func TestLeadsInStagesPage(t *testing.T) {
 	}
 	// Outside the alpha the filters are silently ignored.
 	h.fake.SetFilters(false)
-	got, _, err = c.LeadsInStagesPage(ctx, amofake.PipelineID, stages, 0, true, 1)
-	if err != nil || len(got) != 2 {
+	got, _, err = c.LeadsInStagesPage(ctx, stages, 0, true, 1)
+	if err != nil || len(got) != 3 {
 		t.Fatalf("ignored filters: %d leads, %v", len(got), err)
 	}
 	// The fallback: latest change first.
-	got, _, err = c.LeadsInStagesPage(ctx, amofake.PipelineID, stages, 0, false, 1)
-	if err != nil || len(got) != 2 || got[0].UpdatedAt < got[1].UpdatedAt {
+	got, _, err = c.LeadsInStagesPage(ctx, stages, 0, false, 1)
+	if err != nil || len(got) != 3 || got[0].UpdatedAt < got[1].UpdatedAt {
 		t.Fatalf("fallback: %+v %v", got, err)
 	}
 	for _, r := range h.fake.Requests() {

@@ -63,6 +63,30 @@ func ReadActions(get func(key string) string, keys domain.ActionKeys) (domain.Ac
 	return s, nil
 }
 
+// storeActions is the stage actions of a store other than 1: the stages
+// of its own key (none when unset) with store 1's fields and limits. A
+// bad value is one problem line.
+func (r *reader) storeActions(shared domain.ActionSettings, key string) domain.ActionSettings {
+	s := shared
+	s.Keys.Actions, s.Stages = key, nil
+	v := r.str(key)
+	if v == "" {
+		return s
+	}
+	stages, err := parseStages(key, v)
+	if err == nil && stages[domain.ActionComplete] != 0 && s.CodeFieldID == 0 {
+		err = &domain.SettingError{Key: s.Keys.CodeField, Value: "", Reason: "задан этап complete в " + key +
+			" — укажите ID текстового поля сделки, куда менеджер впишет код покупателя"}
+	}
+	if se, ok := err.(*domain.SettingError); ok {
+		r.lines = append(r.lines, se.Error())
+		r.public = append(r.public, se.Key+": "+se.Reason)
+		return s
+	}
+	s.Stages = stages
+	return s
+}
+
 // parseStages reads action:statusID pairs.
 func parseStages(key, v string) (map[string]int64, error) {
 	const expected = "список пар ДЕЙСТВИЕ:ID_ЭТАПА через запятую, действия accept, assemble, complete, cancel (accept:61234568,cancel:143)"

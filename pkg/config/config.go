@@ -242,11 +242,11 @@ func Load(root string, getenv func(string) string, need Need) (Config, error) {
 	c.KaspiReturnWindow = time.Duration(r.intRange("KASPI_RETURN_WINDOW_DAYS", DefaultKaspiReturnWindowDays, 0, 365, "дни (от 0 до 365)")) * 24 * time.Hour
 	c.KaspiImportStates = r.states("KASPI_IMPORT_STATES")
 	c.AmoStatusMap = r.statusMap("AMO_STATUS_MAP")
+	c.KaspiAutoAccept = r.flag("KASPI_AUTO_ACCEPT")
+	c.KaspiActions = r.actions(domain.DefaultActionKeys)
 	c.KaspiStores = r.kaspiStores(&c)
 
 	c.LogRetentionDays = r.intRange("LOG_RETENTION_DAYS", DefaultLogRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
-	c.KaspiAutoAccept = r.flag("KASPI_AUTO_ACCEPT")
-	c.KaspiActions = r.actions(domain.DefaultActionKeys)
 	c.SnapshotRetentionDays = r.intRange("SNAPSHOT_RETENTION_DAYS", DefaultSnapshotRetentionDays, 0, 36500, "дни (0 — хранить всегда)")
 	c.MemoryLimitMB = r.intRange("MEMORY_LIMIT_MB", 0, 0, 1<<20, "мегабайты (0 — без ограничения)")
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"kaspi-amocrm/pkg/domain"
 	"maps"
 	"strconv"
 )
@@ -37,6 +38,12 @@ type KaspiStore struct {
 	OwnStatusMap bool
 	// OwnPipeline: the store's deals go to another pipeline than store 1's.
 	OwnPipeline bool
+	// Actions are the store's stage actions. Store 1's are KASPI_ACTIONS
+	// and its settings; store n takes the stages of its own
+	// KASPI_ACTIONS_n (stages of its pipeline) and shares the fields, the
+	// default reason and the run's limit. Without KASPI_ACTIONS_n store n
+	// gets no stage actions (doctor says so).
+	Actions domain.ActionSettings
 }
 
 // Key is the name of a setting of this store: base plus the store's suffix.
@@ -64,7 +71,7 @@ func storeSuffix(n int) string {
 
 // perStoreKeys are the keys a store other than 1 may set besides its
 // token: one of them without the token is a configuration error.
-var perStoreKeys = []string{"KASPI_STORE_NAME", "AMO_PIPELINE_ID", "AMO_STATUS_ID", "AMO_RESPONSIBLE_USER_ID", "AMO_STATUS_MAP"}
+var perStoreKeys = []string{"KASPI_STORE_NAME", "AMO_PIPELINE_ID", "AMO_STATUS_ID", "AMO_RESPONSIBLE_USER_ID", "AMO_STATUS_MAP", "KASPI_ACTIONS"}
 
 // kaspiStores reads every configured store, in number order. Store 1 is
 // always there (its token may be empty when the program needs none).
@@ -115,8 +122,10 @@ func (r *reader) readKaspiStore(c *Config, n int, token Secret) KaspiStore {
 	if n == 1 {
 		s.PipelineID, s.StatusID, s.ResponsibleUserID = c.AmoPipelineID, c.AmoStatusID, c.AmoResponsibleUserID
 		s.StatusMap, s.OwnStatusMap = c.AmoStatusMap, true
+		s.Actions = c.KaspiActions
 		return s
 	}
+	s.Actions = r.storeActions(c.KaspiActions, s.Key("KASPI_ACTIONS"))
 	const idHint = "ID из amoCRM (пусто — как у магазина Kaspi № 1)"
 	s.PipelineID = r.int64(s.Key("AMO_PIPELINE_ID"), c.AmoPipelineID, idHint)
 	s.StatusID = r.int64(s.Key("AMO_STATUS_ID"), c.AmoStatusID, idHint)

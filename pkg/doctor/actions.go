@@ -25,43 +25,10 @@ var (
 // cancel reason field is read by.
 func checkActions(ctx context.Context, r *Report, amo Amo, cfg config.Config, pipeline *amocrm.Pipeline) {
 	s := cfg.KaspiActions
-	c := Check{ID: "amo.actions", Title: "Действия в Kaspi по этапам сделок (KASPI_ACTIONS)"}
-	if !s.Enabled() {
-		c.Mark, c.Detail = OK, "не заданы — из этапов сделок в Kaspi ничего не пишется"
-		r.add(c)
+	if !checkActionStages(r, s, cfg.AmoStatusMap, pipeline) && !anyStoreActions(cfg) {
 		return
 	}
-	if pipeline == nil {
-		c.Mark, c.Detail = Skip, "воронка не найдена"
-		r.add(c)
-		return
-	}
-	pi := domain.PipelineInfo{ID: pipeline.ID, Name: pipeline.Name}
-	for _, st := range pipeline.Statuses {
-		pi.Stages = append(pi.Stages, domain.Stage{ID: st.ID, Name: st.Name, Type: st.Type})
-	}
-	lists := domain.AccountLists{Pipelines: []domain.PipelineInfo{pi}}
-	if se := lists.CheckActionStages(pipeline.ID, s); se != nil {
-		c.Mark, c.Detail = Fail, se.Error()
-		c.Fix = "Укажите в " + s.Keys.Actions + " этапы воронки «" + pipeline.Name + "»: " + listStatuses(*pipeline) + " (142 — успешно, 143 — не реализовано)."
-		r.add(c)
-		return
-	}
-	var parts []string
-	for _, a := range domain.Actions {
-		if id, ok := s.Stages[a]; ok {
-			parts = append(parts, fmt.Sprintf("%s — «%s»", a, stageName(*pipeline, id)))
-		}
-	}
-	c.Mark, c.Detail = OK, strings.Join(parts, ", ")+fmt.Sprintf("; без подтверждения не больше %d действий за запуск", s.MaxPerRun)
-	if conflicts := domain.ActionMapConflicts(cfg.AmoStatusMap, s); len(conflicts) > 0 {
-		c.Mark = Warn
-		c.Detail += "; AMO_STATUS_MAP: " + strings.Join(conflicts, "; ")
-		c.Fix = "Синхронизация сама ставит такие сделки в этап действия, и действие для них не выполняется (сделка, поставленная синхронизацией, ничего не запускает). " +
-			"Уберите эти правила из AMO_STATUS_MAP или направьте их в другой этап."
-	}
-	r.add(c)
-
+	// The fields are the account's, shared by every store's actions.
 	cache := map[string][]domain.FieldDef{}
 	specs := []fieldSpec{
 		{s.CodeFieldID, s.Keys.CodeField, "leads", "код покупателя для выдачи", typesCode},
@@ -83,6 +50,62 @@ func checkActions(ctx context.Context, r *Report, amo Amo, cfg config.Config, pi
 		reasons.Detail += "; варианты поля списка, которые понимает синхронизация: " + strings.Join(names, ", ") + " — другие значения заменяются на " + s.CancelReason
 	}
 	r.add(reasons)
+}
+
+// anyStoreActions reports whether some Kaspi store has stage actions.
+func anyStoreActions(cfg config.Config) bool {
+	if cfg.KaspiActions.Enabled() {
+		return true
+	}
+	for _, st := range cfg.KaspiStores {
+		if st.Actions.Enabled() {
+			return true
+		}
+	}
+	return false
+}
+
+// checkActionStages adds the check of one store's action stages (the
+// stages of its pipeline, not the incoming one, and no status map entry
+// that puts deals into them); it reports whether the store has any.
+func checkActionStages(r *Report, s domain.ActionSettings, statusMap map[string]int64, pipeline *amocrm.Pipeline) bool {
+	c := Check{ID: "amo.actions", Title: "Действия в Kaspi по этапам сделок (KASPI_ACTIONS)"}
+	if !s.Enabled() {
+		c.Mark, c.Detail = OK, "не заданы — из этапов сделок в Kaspi ничего не пишется"
+		r.add(c)
+		return false
+	}
+	if pipeline == nil {
+		c.Mark, c.Detail = Skip, "воронка не найдена"
+		r.add(c)
+		return true
+	}
+	pi := domain.PipelineInfo{ID: pipeline.ID, Name: pipeline.Name}
+	for _, st := range pipeline.Statuses {
+		pi.Stages = append(pi.Stages, domain.Stage{ID: st.ID, Name: st.Name, Type: st.Type})
+	}
+	lists := domain.AccountLists{Pipelines: []domain.PipelineInfo{pi}}
+	if se := lists.CheckActionStages(pipeline.ID, s); se != nil {
+		c.Mark, c.Detail = Fail, se.Error()
+		c.Fix = "Укажите в " + s.Keys.Actions + " этапы воронки «" + pipeline.Name + "»: " + listStatuses(*pipeline) + " (142 — успешно, 143 — не реализовано)."
+		r.add(c)
+		return true
+	}
+	var parts []string
+	for _, a := range domain.Actions {
+		if id, ok := s.Stages[a]; ok {
+			parts = append(parts, fmt.Sprintf("%s — «%s»", a, stageName(*pipeline, id)))
+		}
+	}
+	c.Mark, c.Detail = OK, strings.Join(parts, ", ")+fmt.Sprintf("; без подтверждения не больше %d действий за запуск", s.MaxPerRun)
+	if conflicts := domain.ActionMapConflicts(statusMap, s); len(conflicts) > 0 {
+		c.Mark = Warn
+		c.Detail += "; AMO_STATUS_MAP: " + strings.Join(conflicts, "; ")
+		c.Fix = "Синхронизация сама ставит такие сделки в этап действия, и действие для них не выполняется (сделка, поставленная синхронизацией, ничего не запускает). " +
+			"Уберите эти правила из AMO_STATUS_MAP или направьте их в другой этап."
+	}
+	r.add(c)
+	return true
 }
 
 func stageName(p amocrm.Pipeline, id int64) string {

@@ -20,11 +20,12 @@ func storeConfig(cfg config.Config, st config.KaspiStore) config.Config {
 	c.KaspiAPIToken = st.Token
 	c.AmoPipelineID, c.AmoStatusID, c.AmoResponsibleUserID = st.PipelineID, st.StatusID, st.ResponsibleUserID
 	c.AmoStatusMap = st.StatusMap
+	c.KaspiActions = st.Actions
 	c.KaspiStores = nil
 	return c
 }
 
-var storeKeys = regexp.MustCompile(`\b(KASPI_API_TOKEN|AMO_PIPELINE_ID|AMO_STATUS_ID|AMO_RESPONSIBLE_USER_ID|AMO_STATUS_MAP)\b`)
+var storeKeys = regexp.MustCompile(`\b(KASPI_API_TOKEN|AMO_PIPELINE_ID|AMO_STATUS_ID|AMO_RESPONSIBLE_USER_ID|AMO_STATUS_MAP|KASPI_ACTIONS)\b`)
 
 // forStore runs checks for store st and marks the ones they add as its own.
 func forStore(r *Report, st config.KaspiStore, checks func()) {
@@ -59,6 +60,14 @@ func checkStores(ctx context.Context, r *Report, amo Amo, cfg config.Config, db 
 		forStore(r, st, func() {
 			pipeline, _ := checkPipeline(ctx, r, amo, sc)
 			checkUser(ctx, r, amo, sc)
+			switch {
+			case st.Actions.Enabled():
+				checkActionStages(r, st.Actions, st.StatusMap, pipeline)
+			case anyStoreActions(cfg):
+				r.add(Check{ID: "amo.actions", Title: "Действия в Kaspi по этапам сделок (KASPI_ACTIONS)", Mark: Warn,
+					Detail: "KASPI_ACTIONS не задан: сделки этого магазина не запускают действий в Kaspi (этапы других магазинов к нему не относятся)",
+					Fix:    "Задайте KASPI_ACTIONS с этапами воронки этого магазина, если менеджеры должны управлять его заказами из amoCRM."})
+			}
 			if st.NoStageMoves() {
 				r.add(Check{ID: "amo.status_map", Title: skipTitles["amo.status_map"], Mark: Warn,
 					Detail: "сделки не переносятся по этапам: у магазина своя воронка (AMO_PIPELINE_ID), а AMO_STATUS_MAP для неё не задан",

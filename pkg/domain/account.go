@@ -21,6 +21,12 @@ type Stage struct {
 	Type int    `json:"type"` // StageIncoming or 0
 }
 
+// StageRef names a stage across pipelines: a status id is unique to its
+// pipeline except for the shared 142 and 143.
+type StageRef struct {
+	PipelineID, StatusID int64
+}
+
 // PipelineInfo is a pipeline with its stages.
 type PipelineInfo struct {
 	ID     int64   `json:"id"`

@@ -136,13 +136,14 @@ type CRM interface {
 	// (order[created_at]=desc). more says whether a next page exists.
 	LeadsCreatedPage(ctx context.Context, fromSec, toSec int64, filter bool, page int) (leads []Lead, more bool, err error)
 	// LeadsInStagesPage reads one page (1-based, up to 250 leads, fields
-	// and loss reason included) of the leads of pipelineID. With filter:
-	// those in statuses updated at or after fromSec, oldest change first
-	// (filter[statuses], filter[updated_at][from], order[updated_at]=asc);
+	// and loss reason included). With filter: the leads in stages (pairs
+	// of pipeline and status, of one or several pipelines) updated at or
+	// after fromSec, oldest change first (filter[statuses],
+	// filter[updated_at][from], order[updated_at]=asc);
 	// an account outside the filters alpha ignores the filters, so callers
 	// post-filter. Without: every lead of the account, latest change first
 	// (order[updated_at]=desc), to be read down to fromSec.
-	LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, fromSec int64, filter bool, page int) (leads []Lead, more bool, err error)
+	LeadsInStagesPage(ctx context.Context, stages []StageRef, fromSec int64, filter bool, page int) (leads []Lead, more bool, err error)
 	// CreateLeads creates leads and returns them with ID set, matched by RequestID.
 	CreateLeads(ctx context.Context, leads []Lead) ([]Lead, error)
 	// UpdateLeads applies a batch of status/price changes.

@@ -104,7 +104,13 @@ func (sb *Sandbox) adminHandler() http.Handler {
 			}
 			answer(w, map[string]int64{"id": sb.Amo.AddField(entity, r.FormValue("name"), "", typ)})
 		case name == "orders/sent-code" && get:
-			code, ok := sb.Kaspi.SentCode(r.FormValue("code"))
+			var code string
+			ok := false
+			for _, k := range sb.KaspiStores {
+				if code, ok = k.SentCode(r.FormValue("code")); ok {
+					break
+				}
+			}
 			if !ok {
 				fail(w, http.StatusNotFound, "no code sent for this order")
 				return

@@ -174,9 +174,9 @@ func (c *countingCRM) GetLeads(ctx context.Context, ids []int64) ([]domain.Lead,
 	c.calls.Add(1)
 	return c.CRM.GetLeads(ctx, ids)
 }
-func (c *countingCRM) LeadsInStagesPage(ctx context.Context, pipelineID int64, statuses []int64, from int64, filter bool, page int) ([]domain.Lead, bool, error) {
+func (c *countingCRM) LeadsInStagesPage(ctx context.Context, stages []domain.StageRef, from int64, filter bool, page int) ([]domain.Lead, bool, error) {
 	c.calls.Add(1)
-	return c.CRM.LeadsInStagesPage(ctx, pipelineID, statuses, from, filter, page)
+	return c.CRM.LeadsInStagesPage(ctx, stages, from, filter, page)
 }
 func (c *countingCRM) CreateLeads(ctx context.Context, ls []domain.Lead) ([]domain.Lead, error) {
 	c.calls.Add(1)

@@ -74,16 +74,6 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 	if cfg.AutoAccept && (d.Actions == nil || d.Writer == nil) {
 		return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi action ledger and writer", task)
 	}
-	var sl domain.StageLedger
-	var sw domain.StageActions
-	if cfg.Actions.Enabled() {
-		var ok1, ok2 bool
-		sl, ok1 = d.Actions.(domain.StageLedger)
-		sw, ok2 = d.Writer.(domain.StageActions)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%s: KASPI_ACTIONS needs the Kaspi action ledger and writer", task)
-		}
-	}
 	stores := normalizeStores(cfg)
 	for _, st := range stores[1:] {
 		c, ok := d.Stores[st.No]
@@ -94,6 +84,25 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 			return nil, fmt.Errorf("%s: KASPI_AUTO_ACCEPT needs the Kaspi writer of store %d", task, st.No)
 		}
 	}
+	var sl domain.StageLedger
+	var sw domain.StageActions
+	for _, st := range stores {
+		if !st.Actions.Enabled() {
+			continue
+		}
+		var ok bool
+		if sl, ok = d.Actions.(domain.StageLedger); !ok {
+			return nil, fmt.Errorf("%s: KASPI_ACTIONS needs the Kaspi action ledger", task)
+		}
+		w := d.Writer
+		if st.No > 1 {
+			w = d.Stores[st.No].Writer
+		}
+		if _, ok := w.(domain.StageActions); !ok {
+			return nil, fmt.Errorf("%s: KASPI_ACTIONS%s needs the Kaspi writer of store %d", task, st.Suffix, st.No)
+		}
+	}
+	sw, _ = d.Writer.(domain.StageActions) // store 1's
 	r := &run{
 		stageLedger: sl,
 		stageWriter: sw,

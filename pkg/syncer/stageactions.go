@@ -87,10 +87,12 @@ func (e *ActionsHeldError) OwnerText() string {
 		e.Pending, e.Key, e.Max)
 }
 
-// stageActions finds and takes the stage actions of this run.
+// stageActions finds and takes the stage actions of this run, for every
+// store with stages of its own. The fields, the default reason and the
+// run's limit are shared (r.cfg.Actions).
 func (r *run) stageActions(ctx context.Context) error {
 	st := r.cfg.Actions
-	if !st.Enabled() {
+	if !r.anyStageActions() {
 		return nil
 	}
 	if err := r.checkActionStages(ctx); err != nil {
@@ -146,8 +148,20 @@ func (r *run) stageActions(ctx context.Context) error {
 			complete = false
 			break
 		}
+		if r.storeDown[p.rec.StoreNo] {
+			complete = false // its deals are looked at again next run
+			continue
+		}
 		out, err := r.act(ctx, p)
 		if err != nil {
+			if errors.Is(err, domain.ErrAuth) && r.multiStore() {
+				// One store's token refused stops only that store.
+				complete = false
+				if err := r.storeFailed(r.storeOf(p.rec.StoreNo), err); err != nil {
+					return err
+				}
+				continue
+			}
 			if fatal(err) {
 				return err
 			}
@@ -193,7 +207,7 @@ type actOutcome struct {
 // act takes one action: read the order, check, record, POST.
 func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
 	code := p.rec.Code
-	o, err := r.kaspi.OrderByCode(ctx, code)
+	o, err := r.kaspiOf(p.rec.StoreNo).OrderByCode(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
 		return actOutcome{}, nil
 	}
@@ -246,23 +260,24 @@ func (r *run) act(ctx context.Context, p pendingAction) (actOutcome, error) {
 	if p.row == nil {
 		p.row = &domain.KaspiAction{Code: code, Action: p.action, State: domain.ActionIntent, Tries: 1}
 	}
+	w := r.stageWriterOf(p.rec.StoreNo)
 	var got domain.Order
 	switch p.action {
 	case domain.ActionAccept:
-		got, err = r.stageWriter.Accept(ctx, o)
+		got, err = w.Accept(ctx, o)
 	case domain.ActionCancel:
 		reason := domain.CancelReasonOf(r.leadText(p.lead, r.cfg.Actions.CancelReasonFieldID))
 		if reason == "" {
 			reason = r.cfg.Actions.CancelReason
 		}
-		got, err = r.stageWriter.Cancel(ctx, o, reason, p.lead.LossReason)
+		got, err = w.Cancel(ctx, o, reason, p.lead.LossReason)
 	case domain.ActionAssemble:
-		got, err = r.stageWriter.Assemble(ctx, o, r.leadParcels(p.lead))
+		got, err = w.Assemble(ctx, o, r.leadParcels(p.lead))
 	case domain.ActionComplete:
 		if completing {
-			got, err = r.stageWriter.Complete(ctx, o, typed)
+			got, err = w.Complete(ctx, o, typed)
 		} else {
-			got, err = r.stageWriter.SendCompletionCode(ctx, o)
+			got, err = w.SendCompletionCode(ctx, o)
 		}
 	}
 	switch {
@@ -446,7 +461,7 @@ func (r *run) refuse(ctx context.Context, p pendingAction, o domain.Order, why s
 // appears, then writes the link into the deal; an order read by this run
 // (skip) waits for the next.
 func (r *run) pollWaybills(ctx context.Context, skip map[string]bool) error {
-	if r.cfg.Actions.Stages[domain.ActionAssemble] == 0 || r.cfg.DryRun {
+	if !r.anyStage(domain.ActionAssemble) || r.cfg.DryRun {
 		return nil
 	}
 	rows, err := r.stageLedger.ActionsInState(ctx, domain.ActionAssemble, domain.ActionWaiting, pollPerRun)
@@ -465,11 +480,17 @@ func (r *run) pollWaybills(ctx context.Context, skip map[string]bool) error {
 	var updates []domain.LeadUpdate
 	for _, a := range rows {
 		rec, ok := recs[a.Code]
-		if !ok || skip[a.Code] || r.expired() {
+		if !ok || skip[a.Code] || r.expired() || r.storeDown[rec.StoreNo] {
 			continue
 		}
-		o, err := r.kaspi.OrderByCode(ctx, a.Code)
+		o, err := r.kaspiOf(rec.StoreNo).OrderByCode(ctx, a.Code)
 		if err != nil {
+			if errors.Is(err, domain.ErrAuth) && r.multiStore() {
+				if err := r.storeFailed(r.storeOf(rec.StoreNo), err); err != nil {
+					return err
+				}
+				continue
+			}
 			if fatal(err) {
 				return fmt.Errorf("kaspi: order %s: %w", a.Code, err)
 			}

@@ -12,8 +12,9 @@ import (
 // something to do (see stageactions.go).
 
 // checkActionStages stops the run with a *domain.SettingError when a stage
-// of KASPI_ACTIONS is not a usable stage of the pipeline. The account's
-// lists come from the cache; a refusal is confirmed by a fresh read.
+// of a store's KASPI_ACTIONS(_n) is not a usable stage of its pipeline.
+// The account's lists come from the cache; a refusal is confirmed by a
+// fresh read.
 func (r *run) checkActionStages(ctx context.Context) error {
 	if r.account == nil {
 		return nil
@@ -27,7 +28,12 @@ func (r *run) checkActionStages(ctx context.Context) error {
 			r.log.Warn("cannot read the account's pipelines; KASPI_ACTIONS stages not checked", "err", err)
 			return nil
 		}
-		se := lists.CheckActionStages(r.cfg.PipelineID, r.cfg.Actions)
+		var se *domain.SettingError
+		for _, st := range r.stageStores() {
+			if se = lists.CheckActionStages(st.PipelineID, st.Actions); se != nil {
+				break
+			}
+		}
 		if se == nil {
 			return nil
 		}
@@ -47,7 +53,7 @@ func (r *run) leaveOwnActions(ctx context.Context, changes map[string]*change) e
 	lister, ok := r.actions.(interface {
 		ActionsInState(ctx context.Context, action string, state domain.ActionState, limit int) ([]domain.KaspiAction, error)
 	})
-	if !ok || len(changes) == 0 || (!r.cfg.AutoAccept && !r.cfg.Actions.Enabled()) {
+	if !ok || len(changes) == 0 || (!r.cfg.AutoAccept && !r.anyStageActions()) {
 		return nil
 	}
 	intents, err := lister.ActionsInState(ctx, "", domain.ActionIntent, 500)
@@ -62,13 +68,24 @@ func (r *run) leaveOwnActions(ctx context.Context, changes map[string]*change) e
 	return nil
 }
 
-// stageLeads lists the deals of the action stages changed since from,
-// post-filtered; complete is false when the listing stopped early.
+// stageLeads lists the deals of the action stages of every store changed
+// since from, post-filtered; complete is false when the listing stopped
+// early. All stores' stages go into one listing: a quiet run costs one
+// request however many stores there are.
 func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, complete bool, err error) {
-	st := r.cfg.Actions
-	stages := st.StageIDs()
+	var stages []domain.StageRef
+	inStage := map[domain.StageRef]bool{}
+	for _, st := range r.stageStores() {
+		for _, id := range st.Actions.StageIDs() {
+			ref := domain.StageRef{PipelineID: st.PipelineID, StatusID: id}
+			if !inStage[ref] {
+				inStage[ref] = true
+				stages = append(stages, ref)
+			}
+		}
+	}
 	keep := func(l domain.Lead) bool {
-		return l.PipelineID == r.cfg.PipelineID && st.ActionOf(l.StatusID) != "" && l.UpdatedAt >= from
+		return inStage[domain.StageRef{PipelineID: l.PipelineID, StatusID: l.StatusID}] && l.UpdatedAt >= from
 	}
 	ignored, _, err := r.ledger.Setting(ctx, keyLeadFilters)
 	if err != nil {
@@ -76,7 +93,7 @@ func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, 
 	}
 	if ignored != "ignored" {
 		for page := 1; page <= maxStagePages; page++ {
-			got, more, err := r.crm.LeadsInStagesPage(ctx, r.cfg.PipelineID, stages, from, true, page)
+			got, more, err := r.crm.LeadsInStagesPage(ctx, stages, from, true, page)
 			if err != nil {
 				return leads, false, err
 			}
@@ -106,7 +123,7 @@ func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, 
 		leads = leads[:0]
 	}
 	for page := 1; page <= maxStagePages; page++ {
-		got, more, err := r.crm.LeadsInStagesPage(ctx, r.cfg.PipelineID, stages, from, false, page)
+		got, more, err := r.crm.LeadsInStagesPage(ctx, stages, from, false, page)
 		if err != nil {
 			return leads, false, err
 		}
@@ -148,7 +165,13 @@ func (r *run) pendingActions(ctx context.Context, leads []domain.Lead) ([]pendin
 		if l.StatusID == rec.AmoStatusID {
 			continue // where our own reconcile put it: no ping-pong
 		}
-		action := r.cfg.Actions.ActionOf(l.StatusID)
+		// The order's own store decides: a deal in another store's
+		// stage (or pipeline) is not an action of this one.
+		st := r.storeOf(rec.StoreNo)
+		action := st.Actions.ActionOf(l.StatusID)
+		if l.PipelineID != st.PipelineID || action == "" {
+			continue
+		}
 		p := pendingAction{rec: rec, lead: l, action: action}
 		row, err := r.actions.KaspiAction(ctx, rec.Code, action)
 		switch {
@@ -173,7 +196,7 @@ func (r *run) pendingActions(ctx context.Context, leads []domain.Lead) ([]pendin
 	}
 	var lost []domain.KaspiAction
 	for _, a := range intents {
-		if a.Action == domain.ActionAccept && r.cfg.Actions.Stages[domain.ActionAccept] == 0 {
+		if a.Action == domain.ActionAccept && !r.anyStage(domain.ActionAccept) {
 			continue // auto-accept settles its own
 		}
 		if !taken[a.Code] {
@@ -228,6 +251,9 @@ func (r *run) actionsWithLeads(ctx context.Context, rows []domain.KaspiAction) (
 		if !ok || !found {
 			continue
 		}
+		if rows[i].Action == domain.ActionAccept && r.storeOf(rec.StoreNo).Actions.Stages[domain.ActionAccept] == 0 {
+			continue // the store has no accept stage: auto-accept settles its own
+		}
 		out = append(out, pendingAction{rec: rec, lead: l, action: rows[i].Action, row: &rows[i]})
 	}
 	return out, nil
@@ -246,7 +272,7 @@ func (r *run) rearm(ctx context.Context) error {
 	}
 	var watch []domain.KaspiAction
 	for _, a := range refused {
-		if r.cfg.Actions.Stages[a.Action] != 0 && r.now().Sub(a.UpdatedAt) < rearmWindow {
+		if r.anyStage(a.Action) && r.now().Sub(a.UpdatedAt) < rearmWindow {
 			watch = append(watch, a)
 		}
 	}
@@ -263,7 +289,7 @@ func (r *run) rearm(ctx context.Context) error {
 	}
 	var ids []int64
 	for _, a := range watch {
-		if rec, ok := recs[a.Code]; ok && rec.Tracked && rec.LeadID > 0 {
+		if rec, ok := recs[a.Code]; ok && rec.Tracked && rec.LeadID > 0 && r.storeOf(rec.StoreNo).Actions.Stages[a.Action] != 0 {
 			ids = append(ids, rec.LeadID)
 		}
 	}
@@ -285,7 +311,7 @@ func (r *run) rearm(ctx context.Context) error {
 	for _, a := range watch {
 		rec, ok := recs[a.Code]
 		status, seen := at[rec.LeadID]
-		if !ok || !seen || status == r.cfg.Actions.Stages[a.Action] {
+		if !ok || !seen || status == r.storeOf(rec.StoreNo).Actions.Stages[a.Action] {
 			continue
 		}
 		if err := r.actions.SetActionState(ctx, a.Code, a.Action, domain.ActionRearmed, a.Detail, false, r.now()); err != nil {

@@ -31,6 +31,10 @@ type Store struct {
 	// OwnStatusMap: StatusMap is the store's own AMO_STATUS_MAP_n (its
 	// stages must be of PipelineID).
 	OwnStatusMap bool
+	// Actions are the store's stage actions: store 1's are Config.Actions
+	// (KASPI_ACTIONS); store n's stages come from its own KASPI_ACTIONS_n
+	// (none without it), the fields and limits are shared.
+	Actions domain.ActionSettings
 }
 
 // Label names the store for the owner: «name», else its number.
@@ -93,9 +97,45 @@ func (r *run) multiStore() bool { return len(r.stores) > 1 }
 func normalizeStores(cfg Config) []Store {
 	if len(cfg.Stores) == 0 {
 		return []Store{{No: 1, PipelineID: cfg.PipelineID, StatusID: cfg.StatusID,
-			ResponsibleUserID: cfg.ResponsibleUserID, StatusMap: cfg.StatusMap}}
+			ResponsibleUserID: cfg.ResponsibleUserID, StatusMap: cfg.StatusMap, Actions: cfg.Actions}}
 	}
-	return cfg.Stores
+	stores := append([]Store(nil), cfg.Stores...)
+	stores[0].Actions = cfg.Actions
+	return stores
+}
+
+// stageStores are the stores with stage actions.
+func (r *run) stageStores() []Store {
+	var out []Store
+	for _, s := range r.stores {
+		if s.Actions.Enabled() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// anyStageActions reports whether some store has stage actions.
+func (r *run) anyStageActions() bool { return len(r.stageStores()) > 0 }
+
+// anyStage reports whether some store has a stage for action.
+func (r *run) anyStage(action string) bool {
+	for _, s := range r.stores {
+		if s.Actions.Stages[action] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// stageWriterOf is the Kaspi writer of a store's stage actions (nil when
+// the store has none).
+func (r *run) stageWriterOf(no int) domain.StageActions {
+	if no <= 1 || r.storeOf(no).No == 1 {
+		return r.stageWriter
+	}
+	w, _ := r.writers[no].(domain.StageActions)
+	return w
 }
 
 // storeFailed decides what a store's listing failure means. With one

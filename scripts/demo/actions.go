@@ -34,6 +34,8 @@ func (d *demo) kaspiFollows() error {
 	lines := []string{
 		"KASPI_AUTO_ACCEPT=1",
 		fmt.Sprintf("KASPI_ACTIONS=assemble:%d,complete:%d,cancel:%d", amofake.StatusInDelivery, amofake.StatusWon, amofake.StatusLost),
+		// The second store's deals share the pipeline, so the same stages.
+		fmt.Sprintf("KASPI_ACTIONS_2=assemble:%d,complete:%d,cancel:%d", amofake.StatusInDelivery, amofake.StatusWon, amofake.StatusLost),
 		fmt.Sprintf("AMO_LEAD_KASPI_CODE_FIELD_ID=%d", code.ID),
 		fmt.Sprintf("AMO_LEAD_WAYBILL_FIELD_ID=%d", waybill.ID),
 	}
@@ -200,7 +202,8 @@ func (d *demo) ordersAndLeads() (map[string]domain.Order, map[string]amofake.Lea
 	}
 	ls := map[string]amofake.Lead{}
 	for _, l := range leads {
-		ls[strings.TrimPrefix(l.Name, "Kaspi Order ")] = l
+		code, _, _ := strings.Cut(strings.TrimPrefix(l.Name, "Kaspi Order "), " · ") // " · <store>" with several stores
+		ls[code] = l
 	}
 	return byCode, ls, nil
 }

@@ -75,7 +75,7 @@ func SyncStores(c config.Config) []syncer.Store {
 	for _, st := range c.KaspiStores {
 		out = append(out, syncer.Store{No: st.No, Name: st.Name, Suffix: st.Suffix,
 			PipelineID: st.PipelineID, StatusID: st.StatusID, ResponsibleUserID: st.ResponsibleUserID,
-			StatusMap: st.StatusMap, NoStageMoves: st.NoStageMoves(), OwnStatusMap: st.OwnStatusMap})
+			StatusMap: st.StatusMap, NoStageMoves: st.NoStageMoves(), OwnStatusMap: st.OwnStatusMap, Actions: st.Actions})
 	}
 	return out
 }
