@@ -38,6 +38,24 @@ func TestLoad_KaspiStores(t *testing.T) {
 	if err != nil || len(c.KaspiStores) != 2 || c.KaspiStores[1].StatusMap["COMPLETED"] != 142 || c.KaspiStores[1].NoStageMoves() {
 		t.Fatalf("shared pipeline: %v %+v", err, c.KaspiStores)
 	}
+	// Stage actions: store n by its own KASPI_ACTIONS_n, with store 1's
+	// fields and limit; none without it.
+	root = writeEnv(t, "DB_DRIVER=sqlite\nKASPI_API_TOKEN=a\nKASPI_ACTIONS=cancel:143,complete:142\nAMO_LEAD_KASPI_CODE_FIELD_ID=77\n"+
+		"KASPI_ACTIONS_MAX_PER_RUN=9\nKASPI_API_TOKEN_2=b\nKASPI_ACTIONS_2=cancel:143\nKASPI_API_TOKEN_3=c\n")
+	c, err = Load(root, nil, NeedDB)
+	if err != nil || len(c.KaspiStores) != 3 {
+		t.Fatalf("actions: %v %+v", err, c.KaspiStores)
+	}
+	a1, a2, a3 := c.KaspiStores[0].Actions, c.KaspiStores[1].Actions, c.KaspiStores[2].Actions
+	if a1.Stages["complete"] != 142 || a1.Keys.Actions != "KASPI_ACTIONS" {
+		t.Errorf("store 1 actions: %+v", a1)
+	}
+	if len(a2.Stages) != 1 || a2.Stages["cancel"] != 143 || a2.Keys.Actions != "KASPI_ACTIONS_2" || a2.CodeFieldID != 77 || a2.MaxPerRun != 9 {
+		t.Errorf("store 2 actions: %+v", a2)
+	}
+	if a3.Enabled() || a3.Keys.Actions != "KASPI_ACTIONS_3" {
+		t.Errorf("store 3 has no KASPI_ACTIONS_3 and must get no stage actions: %+v", a3)
+	}
 	// One token: one store.
 	c, err = Load(writeEnv(t, "DB_DRIVER=sqlite\nKASPI_API_TOKEN=a\n"), nil, NeedDB)
 	if err != nil || len(c.KaspiStores) != 1 || c.KaspiStores[0].Label() != "№ 1" {
@@ -56,6 +74,9 @@ func TestLoad_KaspiStoresErrors(t *testing.T) {
 		{"pipeline without token", "KASPI_API_TOKEN=a\nKASPI_API_TOKEN_2=b\nAMO_PIPELINE_ID_3=5\n", "KASPI_API_TOKEN_3: не задан"},
 		{"bad id", "KASPI_API_TOKEN=a\nKASPI_API_TOKEN_2=b\nAMO_STATUS_ID_2=x\n", "AMO_STATUS_ID_2: ожидается"},
 		{"bad map", "KASPI_API_TOKEN=a\nKASPI_API_TOKEN_2=b\nAMO_STATUS_MAP_2=NOPE:1\n", "AMO_STATUS_MAP_2: ожидается"},
+		{"actions without token", "KASPI_API_TOKEN=a\nKASPI_ACTIONS_2=cancel:143\n", "KASPI_API_TOKEN_2: не задан"},
+		{"bad actions", "KASPI_API_TOKEN=a\nKASPI_API_TOKEN_2=b\nKASPI_ACTIONS_2=ship:5\n", "KASPI_ACTIONS_2=ship:5: «ship»: нет такого действия"},
+		{"complete without code field", "KASPI_API_TOKEN=a\nKASPI_API_TOKEN_2=b\nKASPI_ACTIONS_2=complete:142\n", "AMO_LEAD_KASPI_CODE_FIELD_ID"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Load(writeEnv(t, "DB_DRIVER=sqlite\n"+c.env), nil, NeedDB)

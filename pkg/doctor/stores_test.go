@@ -52,3 +52,37 @@ func TestRun_ChecksEveryKaspiStore(t *testing.T) {
 		t.Errorf("store 1 token: %+v", c)
 	}
 }
+
+// With stage actions, each store's KASPI_ACTIONS_n is checked against its
+// own pipeline, and a store without one is told it gets no stage actions.
+func TestRun_ChecksEveryStoresActionStages(t *testing.T) {
+	in := newInstall(t)
+	k2 := kaspifake.New(kaspifake.Options{Token: "second-store-token-0123456789abcdef="})
+	srv := httptest.NewServer(kaspifake.Stores(in.kaspi, k2))
+	t.Cleanup(srv.Close)
+	in.set("KASPI_API_BASE", srv.URL)
+	in.set("KASPI_STORE_NAME", "Алматы")
+	in.set("KASPI_API_TOKEN_2", "second-store-token-0123456789abcdef=")
+	in.set("KASPI_STORE_NAME_2", "Астана")
+	in.set("AMO_PIPELINE_ID_2", fmt.Sprint(amofake.OtherPipelineID))
+	in.set("AMO_STATUS_ID_2", fmt.Sprint(amofake.OtherStatusFirst))
+	in.set("KASPI_ACTIONS", "cancel:143")
+	r := in.run()
+	if c, _ := r.Find("amo.actions"); c.Mark != OK {
+		t.Errorf("store 1 actions: %+v", c)
+	}
+	if c, _ := r.Find("amo.actions_2"); c.Mark != Warn || !strings.Contains(c.Detail, "KASPI_ACTIONS_2 не задан") {
+		t.Errorf("store 2 without KASPI_ACTIONS_2: %+v", c)
+	}
+	// Store 1's stage in store 2's key: not a stage of «Розница».
+	in.set("KASPI_ACTIONS_2", fmt.Sprintf("assemble:%d", amofake.StatusInDelivery))
+	r = in.run()
+	if c, _ := r.Find("amo.actions_2"); c.Mark != Fail || !strings.Contains(c.Detail, "KASPI_ACTIONS_2") || !strings.Contains(c.Fix, "Розница") {
+		t.Errorf("store 2 with another pipeline's stage: %+v", c)
+	}
+	in.set("KASPI_ACTIONS_2", "cancel:143")
+	r = in.run()
+	if c, _ := r.Find("amo.actions_2"); c.Mark != OK || !strings.Contains(c.Title, "KASPI_ACTIONS_2") {
+		t.Errorf("store 2 actions: %+v", c)
+	}
+}
