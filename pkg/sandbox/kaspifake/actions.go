@@ -98,12 +98,21 @@ func (s *Server) serveAction(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	change := Change{OrderID: d.ID, Status: a.Status}
+	sw, _ := w.(*statusWriter)
+	defer func() {
+		if change.Answer = http.StatusOK; sw != nil && sw.status != 0 {
+			change.Answer = sw.status
+		}
+		s.changes = append(s.changes, change)
+	}()
 	now := s.now()
 	so, ok := s.orders[d.ID]
 	if !ok || !so.visible(now) {
 		jsonError(w, http.StatusNotFound, "Not found", "order "+d.ID+" not found")
 		return
 	}
+	change.Code = so.o.Code
 	so.settle(now)
 	o := &so.o
 	if a.Code != "" && a.Code != o.Code {
@@ -288,4 +297,21 @@ func (s *Server) CancellationComment(code string) string {
 // is final.
 func (s *Server) BuyerCancel(code string) error {
 	return s.SetStatus(code, domain.StateArchive, domain.StatusCancelled, "BUYER_CANCELLATION_HIMSELF")
+}
+
+// Change is one status change POSTed to /orders as the fake received it:
+// the order (its code when the id was known), the status asked for, and
+// the HTTP status answered.
+type Change struct {
+	OrderID, Code, Status string
+	Answer                int
+}
+
+// Changes returns every status change received, refused ones too, in
+// order: a test counts what reached Kaspi per order (a second POST of the
+// same change is what exactly-once forbids).
+func (s *Server) Changes() []Change {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.changes)
 }

@@ -131,3 +131,35 @@ func TestCompletionHeadersAreRequired(t *testing.T) {
 		t.Fatalf("order %s/%s after completion", got.State, got.Status)
 	}
 }
+
+// Every status change is logged with its order and answer, a refused one
+// too: a second cancel of the same order is visible as such.
+func TestChanges_LogsEveryStatusChangeWithItsAnswer(t *testing.T) {
+	fake, srv := newFake(t)
+	o := fake.AddOrder(domain.Order{Code: "700100", State: domain.StateNew, Status: domain.StatusApprovedByBank,
+		CreationMs: now.Add(-time.Hour).UnixMilli(), DeliveryMode: "DELIVERY_PICKUP",
+		Lines: []domain.Line{{SKU: "A", Name: "A", Quantity: 1, BasePrice: 10}}})
+	const api = "application/vnd.api+json"
+	cancel := change(o.ID, "CANCELLED", `,"cancellationReason":"BUYER_CANCELLATION_BY_MERCHANT"`)
+	if st, body := post(t, srv.URL, api, cancel); st != 200 {
+		t.Fatalf("first cancel: %d %s", st, body)
+	}
+	if st, _ := post(t, srv.URL, api, cancel); st != 400 {
+		t.Fatalf("second cancel: %d", st)
+	}
+	post(t, srv.URL, api, change("nope", "CANCELLED", ""))
+	got := fake.Changes()
+	want := []kaspifake.Change{
+		{OrderID: o.ID, Code: "700100", Status: "CANCELLED", Answer: 200},
+		{OrderID: o.ID, Code: "700100", Status: "CANCELLED", Answer: 400},
+		{OrderID: "nope", Status: "CANCELLED", Answer: 404},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("changes: %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("change %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

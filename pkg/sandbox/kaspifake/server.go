@@ -81,6 +81,7 @@ type Server struct {
 	byCode   map[string]string // code → id
 	faults   map[Endpoint][]Fault
 	requests []Request
+	changes  []Change // every status change POSTed, refused ones too
 	// noOffer: order code + "#" + entry number → where the entry comes
 	// without offer (offerMissingInListing, offerMissingEverywhere).
 	noOffer map[string]int
