@@ -375,6 +375,9 @@ func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes 
 // applyChanges moves deals and updates prices in batched PATCHes, writes
 // one note per change in bulk, and records what is now in amoCRM.
 func (r *run) applyChanges(ctx context.Context, changes map[string]*change) error {
+	if err := r.keepPendingCommands(ctx, changes); err != nil {
+		return err
+	}
 	codes := sortedKeys(changes)
 	failed := map[string]bool{} // not in amoCRM yet: not recorded, retried next run
 	gone := map[string]bool{}

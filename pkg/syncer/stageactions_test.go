@@ -708,3 +708,34 @@ func TestStageActions_CompletionAnswerLost(t *testing.T) {
 		}
 	})
 }
+
+// A manager who moves a new deal into an action stage before reconcile
+// has placed it by the status map is not overruled: the placement would
+// take the deal out of the stage and the command would be lost.
+func TestStageActions_FirstPlacementDoesNotUndoAManagersMove(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.stageActions()
+		e.cfg.StatusMap = map[string]int64{"DELIVERY": amofake.StatusConfirmed, "CANCELLED": domain.StatusLost}
+		e.add(e.accepted("822001", false))
+		e.fetch()
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.move("822001", stageCancel) // before any reconcile placed the deal
+		e.clock.Advance(time.Minute)
+		s := e.reconcile()
+		if o := e.kaspiOrder("822001"); o.Status != domain.StatusCancelled {
+			t.Fatalf("the manager's cancel was lost: Kaspi shows %s; deal in %d; %s %q", o.Status, e.lead("822001").StatusID, s, s.Reasons)
+		}
+		if l := e.lead("822001"); l.StatusID != stageCancel {
+			t.Fatalf("deal moved to %d", l.StatusID)
+		}
+		// Without a pending command the placement goes on as before.
+		e.add(e.accepted("822002", false))
+		e.fetch()
+		e.clock.Advance(time.Minute)
+		e.reconcile()
+		if l := e.lead("822002"); l.StatusID != amofake.StatusConfirmed {
+			t.Fatalf("a deal left where fetch_new made it was not placed: %d", l.StatusID)
+		}
+	})
+}

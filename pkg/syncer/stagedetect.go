@@ -320,3 +320,57 @@ func (r *run) rearm(ctx context.Context) error {
 	}
 	return nil
 }
+
+// keepPendingCommands leaves where they are the deals a manager has put
+// into an action stage whose action is still to be taken. Moving such a
+// deal by the status map (its first placement, or a Kaspi status that
+// changed meanwhile) would undo the manager's command before this run's
+// stage actions see it: the order would never be cancelled. The stages of
+// the deals this run has not read are read first (one request per 50),
+// only when stage actions are configured; a failed read moves as before.
+func (r *run) keepPendingCommands(ctx context.Context, changes map[string]*change) error {
+	if !r.anyStageActions() || r.cfg.DryRun {
+		return nil
+	}
+	byLead := map[int64]*change{}
+	var ids []int64
+	for _, c := range changes {
+		if c.target != 0 && c.leadAt == 0 && c.actionNote == "" && c.rec.LeadID > 0 && r.storeOf(c.rec.StoreNo).Actions.Enabled() {
+			byLead[c.rec.LeadID] = c
+			ids = append(ids, c.rec.LeadID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	leads, err := r.crm.GetLeads(ctx, ids)
+	if err != nil {
+		if fatal(err) {
+			return fmt.Errorf("amocrm: get leads: %w", err)
+		}
+		r.log.Warn("cannot read the stages of the deals to move; a manager's move into an action stage may be undone", "err", err)
+		return nil
+	}
+	for _, l := range leads {
+		c := byLead[l.ID]
+		if c == nil {
+			continue
+		}
+		c.leadAt = l.StatusID
+		st := r.storeOf(c.rec.StoreNo)
+		action := st.Actions.ActionOf(l.StatusID)
+		if l.PipelineID != st.PipelineID || action == "" || l.StatusID == c.rec.AmoStatusID {
+			continue // not in an action stage, or where our own reconcile put it
+		}
+		row, err := r.actions.KaspiAction(ctx, c.rec.Code, action)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+		case err != nil:
+			return lerr("read "+action+" of "+c.rec.Code, err)
+		case row.State != domain.ActionIntent && row.State != domain.ActionRearmed:
+			continue // settled: the map may move the deal on
+		}
+		c.target = 0 // the manager's command stands; the stage action takes it
+	}
+	return nil
+}
