@@ -8,7 +8,9 @@
 //
 // Scenarios: kill -9 of fetch_new at random moments, then a clean run;
 // ghost creates (applied, answer lost) on every create endpoint; three runs
-// started at once (two hosting trees on one database); 429 and 5xx storms.
+// started at once (two hosting trees on one database); 429 and 5xx storms;
+// kill -9 the moment Kaspi has received a status change (auto-accept and a
+// cancel stage), then no change may reach Kaspi twice.
 //
 //	go run ./scripts/chaos            # full form (20 kill rounds)
 //	go run ./scripts/chaos -short     # CI form (5 kill rounds, ~2 minutes)
@@ -110,6 +112,7 @@ func (c *chaos) main(ctx context.Context) int {
 		{"ghost-creates", c.ghosts},
 		{"overlapping-runs", c.overlap},
 		{"storms", c.storms},
+		{"kill-9-kaspi-writes", c.killActions},
 	}
 	for _, s := range scenarios {
 		if c.o.only != "" && !strings.Contains(s.name, c.o.only) {
