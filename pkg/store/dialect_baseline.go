@@ -115,7 +115,7 @@ $$ LANGUAGE plpgsql`,
 				"is_active":  "ALTER TABLE status_mapping ADD COLUMN is_active BOOLEAN NOT NULL DEFAULT TRUE",
 			},
 		}
-	default:
+	case DriverSQLite:
 		// The PHP version had no SQLite; this is the same shape in SQLite
 		// types, so that a database built like the PHP one is adopted too.
 		return baselineDDL{
@@ -161,5 +161,7 @@ $$ LANGUAGE plpgsql`,
 				"is_active":  "ALTER TABLE status_mapping ADD COLUMN is_active INTEGER NOT NULL DEFAULT 1",
 			},
 		}
+	default:
+		panic(d.unknown())
 	}
 }

@@ -16,8 +16,10 @@ func (d dialect) tableNames(ctx context.Context, ex execer) (map[string]bool, er
 		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
 	case DriverPgSQL:
 		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-	default:
+	case DriverSQLite:
 		query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+	default:
+		panic(d.unknown())
 	}
 	rows, err := ex.QueryContext(ctx, query)
 	if err != nil {
@@ -43,8 +45,10 @@ func (d dialect) columnNames(ctx context.Context, ex execer, table string) (map[
 		rows, err = ex.QueryContext(ctx, "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?", table)
 	case DriverPgSQL:
 		rows, err = ex.QueryContext(ctx, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", table)
-	default:
+	case DriverSQLite:
 		rows, err = ex.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", table)
+	default:
+		panic(d.unknown())
 	}
 	if err != nil {
 		return nil, err
@@ -81,8 +85,10 @@ func (d dialect) uniqueIndexes(ctx context.Context, ex execer, table string) ([]
 			JOIN pg_namespace n ON n.oid = t.relnamespace
 			JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(ix.indkey)
 			WHERE n.nspname = current_schema() AND t.relname = $1 AND ix.indisunique AND NOT ix.indisprimary`
-	default:
+	case DriverSQLite:
 		query = "SELECT il.name, ii.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii WHERE il.\"unique\" = 1 AND il.origin <> 'pk'"
+	default:
+		panic(d.unknown())
 	}
 	rows, err := ex.QueryContext(ctx, query, table)
 	if err != nil {
@@ -115,10 +121,14 @@ func (d dialect) uniqueIndexes(ctx context.Context, ex execer, table string) ([]
 
 // dropIndex drops an index of a table.
 func (d dialect) dropIndex(table, index string) string {
-	if d.kind == DriverMySQL {
+	switch d.kind {
+	case DriverMySQL:
 		return "ALTER TABLE " + table + " DROP INDEX " + index
+	case DriverPgSQL, DriverSQLite:
+		return "DROP INDEX " + index
+	default:
+		panic(d.unknown())
 	}
-	return "DROP INDEX " + index
 }
 
 // directly so SchemaStatus costs two small queries.

@@ -28,8 +28,10 @@ func (d dialect) open(ctx context.Context, cfg Config) (*sql.DB, error) {
 		return openMySQL(ctx, cfg, false)
 	case DriverPgSQL:
 		return openPg(ctx, cfg)
-	default:
+	case DriverSQLite:
 		return openSQLite(ctx, cfg)
+	default:
+		panic(d.unknown())
 	}
 }
 
@@ -185,7 +187,7 @@ func (d dialect) migrationDriver(ctx context.Context, cfg Config) (drv database.
 		return onOwnConn(ctx, db, func(conn *sql.Conn) (database.Driver, error) {
 			return migratepg.WithConnection(ctx, conn, &migratepg.Config{DatabaseName: cfg.Name})
 		})
-	default:
+	case DriverSQLite:
 		// golang-migrate's SQLite driver closes the *sql.DB it is given,
 		// so it gets a pool of its own on the same file.
 		db, err := openSQLite(ctx, cfg)
@@ -198,6 +200,8 @@ func (d dialect) migrationDriver(ctx context.Context, cfg Config) (drv database.
 			return nil, nil, err
 		}
 		return m, func() { m.Close() }, nil
+	default:
+		panic(d.unknown())
 	}
 }
 

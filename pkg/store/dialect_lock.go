@@ -33,7 +33,7 @@ func (s *DB) TryLock(ctx context.Context, name string) (release func(), ok bool,
 		return sync.OnceFunc(func() { _ = fl.Unlock() }), true, nil
 	case DriverMySQL, DriverPgSQL:
 	default:
-		return nil, false, fmt.Errorf("store: lock %s: unknown driver", name)
+		panic(s.d.unknown())
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

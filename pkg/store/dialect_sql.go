@@ -36,19 +36,27 @@ func (d dialect) q(query string) string {
 
 // ident quotes a column name that is a reserved word somewhere (key, value).
 func (d dialect) ident(name string) string {
-	if d.kind == DriverMySQL {
+	switch d.kind {
+	case DriverMySQL:
 		return "`" + name + "`"
+	case DriverPgSQL, DriverSQLite:
+		return `"` + name + `"`
+	default:
+		panic(d.unknown())
 	}
-	return `"` + name + `"`
 }
 
 // forUpdate is the row-lock suffix of a SELECT. SQLite has no row locks:
 // its transactions begin IMMEDIATE (see sqliteDSN), which locks the file.
 func (d dialect) forUpdate() string {
-	if d.kind == DriverSQLite {
+	switch d.kind {
+	case DriverMySQL, DriverPgSQL:
+		return " FOR UPDATE"
+	case DriverSQLite:
 		return ""
+	default:
+		panic(d.unknown())
 	}
-	return " FOR UPDATE"
 }
 
 // placeholders returns "?, ?, ?" for n arguments.
