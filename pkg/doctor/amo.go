@@ -370,15 +370,9 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// StatusMappings reads the active status_mapping rows of a pipeline (the
-// PHP version's table). pkg/store satisfies it.
-type StatusMappings interface {
-	ActiveStatusMappings(ctx context.Context, pipelineID int64) (map[string]int64, error)
-}
-
 // checkStatusMap checks that every amoCRM status the map moves deals to
 // exists in the pipeline (142 and 143 exist in every pipeline).
-func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline *amocrm.Pipeline, db StatusMappings) {
+func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline *amocrm.Pipeline, db domain.StatusMaps) {
 	c := Check{ID: "amo.status_map", Title: "Соответствие статусов (AMO_STATUS_MAP)"}
 	m := map[string]int64{}
 	if db != nil && pipeline != nil {

@@ -18,7 +18,9 @@ import (
 // Database is what doctor reads from the store. *store.DB satisfies it.
 type Database interface {
 	status.Source
-	StatusMappings
+	// domain.StatusMaps reads the active status_mapping rows of a
+	// pipeline (the PHP version's table).
+	domain.StatusMaps
 	// SchemaStatus reads the applied and the newest known migration.
 	SchemaStatus(ctx context.Context) (current, latest uint, dirty bool, err error)
 }
