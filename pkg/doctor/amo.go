@@ -68,7 +68,7 @@ func checkAmoToken(ctx context.Context, r *Report, amo Amo, tokens TokenReader, 
 		c.Mark = Fail
 		c.Detail, c.Fix = amoErrorFix(err)
 		if errors.Is(err, domain.ErrAuth) && tokens != nil {
-			if _, terr := tokens.Token(ctx, status.TokenService); errors.Is(terr, domain.ErrNotFound) {
+			if _, terr := tokens.Token(ctx, domain.TokenServiceAmo); errors.Is(terr, domain.ErrNotFound) {
 				c.Detail = "токенов amoCRM нет — интеграция ещё не авторизована"
 				c.Fix = "Пройдите авторизацию: откройте cgi-bin/oauth_callback.cgi?start=1&token=CRON_SECRET (INSTALL.md, шаг 5)."
 			}
@@ -79,7 +79,7 @@ func checkAmoToken(ctx context.Context, r *Report, amo Amo, tokens TokenReader, 
 	c.Mark = OK
 	c.Detail = fmt.Sprintf("аккаунт «%s» (%s, ID %d)", acc.Name, acc.Subdomain, acc.ID)
 	if tokens != nil {
-		if tok, err := tokens.Token(ctx, status.TokenService); err == nil {
+		if tok, err := tokens.Token(ctx, domain.TokenServiceAmo); err == nil {
 			loc := status.Almaty()
 			if tok.ExpiresAt > 0 {
 				c.Detail += "; access-токен до " + time.Unix(tok.ExpiresAt, 0).In(loc).Format("02.01.2006 15:04")

@@ -277,9 +277,9 @@ func checkRuns(ctx context.Context, r *Report, db Database, now time.Time, maxFe
 		r.add(Check{ID: "runs", Title: "Последние запуски", Mark: Fail, Detail: short(err)})
 		return
 	}
-	ages := map[string]time.Duration{status.TaskFetchNew: maxFetch, status.TaskReconcile: maxReconcile}
-	titles := map[string]string{status.TaskFetchNew: "Последний успешный запуск fetch_new (новые заказы)",
-		status.TaskReconcile: "Последний успешный запуск reconcile (сверка)"}
+	ages := map[string]time.Duration{domain.TaskFetchNew: maxFetch, domain.TaskReconcile: maxReconcile}
+	titles := map[string]string{domain.TaskFetchNew: "Последний успешный запуск fetch_new (новые заказы)",
+		domain.TaskReconcile: "Последний успешный запуск reconcile (сверка)"}
 	loc := status.Almaty()
 	for _, ts := range rep.Tasks {
 		maxAge, ok := ages[ts.Task]
