@@ -16,13 +16,13 @@ func runRunLog(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("RunLog_NewestFirstPerTask", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)
-		a, err := db.StartRun(ctx, "fetch_new", t0)
+		a, err := db.StartRun(ctx, domain.TaskFetchNew, t0)
 		must(t, err)
 		must(t, db.FinishRun(ctx, a, true, "2 new", t0.Add(time.Second)))
-		b, _ := db.StartRun(ctx, "reconcile", t0.Add(time.Minute))
-		c, _ := db.StartRun(ctx, "fetch_new", t0.Add(2*time.Minute))
+		b, _ := db.StartRun(ctx, domain.TaskReconcile, t0.Add(time.Minute))
+		c, _ := db.StartRun(ctx, domain.TaskFetchNew, t0.Add(2*time.Minute))
 		must(t, db.FinishRun(ctx, c, false, "amoCRM 402", t0.Add(3*time.Minute)))
-		runs, err := db.LastRuns(ctx, "fetch_new", 10)
+		runs, err := db.LastRuns(ctx, domain.TaskFetchNew, 10)
 		must(t, err)
 		if len(runs) != 2 || runs[0].ID != c || runs[0].OK || runs[0].Summary != "amoCRM 402" ||
 			runs[1].ID != a || !runs[1].OK || !runs[1].FinishedAt.Equal(t0.Add(time.Second)) || !runs[1].StartedAt.Equal(t0) {

@@ -19,13 +19,13 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Settings_WatermarkRoundTrip", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)
-		if _, ok, err := db.Setting(ctx, "last_creation_ms"); err != nil || ok {
+		if _, ok, err := db.Setting(ctx, domain.SettingWatermark); err != nil || ok {
 			t.Fatalf("absent key: ok=%v err=%v", ok, err)
 		}
-		must(t, db.SetSetting(ctx, "last_creation_ms", "1700000000000"))
-		must(t, db.SetSetting(ctx, "last_creation_ms", "1700000000000")) // same value again
-		must(t, db.SetSetting(ctx, "last_creation_ms", "1700000099999"))
-		v, ok, err := db.Setting(ctx, "last_creation_ms")
+		must(t, db.SetSetting(ctx, domain.SettingWatermark, "1700000000000"))
+		must(t, db.SetSetting(ctx, domain.SettingWatermark, "1700000000000")) // same value again
+		must(t, db.SetSetting(ctx, domain.SettingWatermark, "1700000099999"))
+		v, ok, err := db.Setting(ctx, domain.SettingWatermark)
 		if err != nil || !ok || v != "1700000099999" {
 			t.Fatalf("got %q ok=%v err=%v", v, ok, err)
 		}
@@ -38,12 +38,12 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Token_SaveAndRead", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)
-		if _, err := db.Token(ctx, "amocrm"); !errors.Is(err, domain.ErrNotFound) {
+		if _, err := db.Token(ctx, domain.TokenServiceAmo); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("absent token: %v", err)
 		}
-		must(t, db.SaveToken(ctx, "amocrm", domain.Token{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 100}))
-		must(t, db.SaveToken(ctx, "amocrm", domain.Token{AccessToken: "a2", RefreshToken: "r2", ExpiresAt: 200}))
-		tok, err := db.Token(ctx, "amocrm")
+		must(t, db.SaveToken(ctx, domain.TokenServiceAmo, domain.Token{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 100}))
+		must(t, db.SaveToken(ctx, domain.TokenServiceAmo, domain.Token{AccessToken: "a2", RefreshToken: "r2", ExpiresAt: 200}))
+		tok, err := db.Token(ctx, domain.TokenServiceAmo)
 		must(t, err)
 		if tok != (domain.Token{AccessToken: "a2", RefreshToken: "r2", ExpiresAt: 200}) {
 			t.Fatalf("token %+v", tok)
@@ -54,7 +54,7 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Parallel()
 		db := open(t)
 		db2 := second(t, db)
-		must(t, db.SaveToken(ctx, "amocrm", domain.Token{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 100}))
+		must(t, db.SaveToken(ctx, domain.TokenServiceAmo, domain.Token{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 100}))
 		var mu sync.Mutex
 		refreshes := 0
 		var wg sync.WaitGroup
@@ -63,7 +63,7 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- h.UpdateToken(ctx, "amocrm", func(cur domain.Token, found bool) (*domain.Token, error) {
+				errs <- h.UpdateToken(ctx, domain.TokenServiceAmo, func(cur domain.Token, found bool) (*domain.Token, error) {
 					if !found || cur.RefreshToken != "r1" {
 						return nil, nil // someone refreshed already: use theirs
 					}
@@ -85,7 +85,7 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 		if refreshes != 1 {
 			t.Fatalf("%d refreshes applied, want exactly 1", refreshes)
 		}
-		tok, _ := db.Token(ctx, "amocrm")
+		tok, _ := db.Token(ctx, domain.TokenServiceAmo)
 		if tok.RefreshToken != "r2-0" && tok.RefreshToken != "r2-1" {
 			t.Fatalf("token %+v", tok)
 		}
@@ -95,7 +95,7 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Parallel()
 		db := open(t)
 		boom := errors.New("refresh rejected")
-		err := db.UpdateToken(ctx, "amocrm", func(cur domain.Token, found bool) (*domain.Token, error) {
+		err := db.UpdateToken(ctx, domain.TokenServiceAmo, func(cur domain.Token, found bool) (*domain.Token, error) {
 			if found {
 				t.Error("found a row in an empty table")
 			}
@@ -104,13 +104,13 @@ func runSettingsAndTokens(t *testing.T, open func(t *testing.T) *store.DB) {
 		if !errors.Is(err, boom) {
 			t.Fatalf("fn error not returned: %v", err)
 		}
-		if _, err := db.Token(ctx, "amocrm"); !errors.Is(err, domain.ErrNotFound) {
+		if _, err := db.Token(ctx, domain.TokenServiceAmo); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("saved despite error: %v", err)
 		}
-		must(t, db.UpdateToken(ctx, "amocrm", func(domain.Token, bool) (*domain.Token, error) {
+		must(t, db.UpdateToken(ctx, domain.TokenServiceAmo, func(domain.Token, bool) (*domain.Token, error) {
 			return &domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: 1}, nil
 		}))
-		if tok, _ := db.Token(ctx, "amocrm"); tok.AccessToken != "a" {
+		if tok, _ := db.Token(ctx, domain.TokenServiceAmo); tok.AccessToken != "a" {
 			t.Fatalf("token %+v", tok)
 		}
 	})
