@@ -18,8 +18,8 @@ const ResultsKey = "alert_task_results"
 const KindResult = "result"
 
 var taskTitles = map[string]string{
-	status.TaskFetchNew:  "новые заказы (fetch_new)",
-	status.TaskReconcile: "сверка (reconcile)",
+	domain.TaskFetchNew:  "новые заказы (fetch_new)",
+	domain.TaskReconcile: "сверка (reconcile)",
 }
 
 // ResultChanges lists the alerts the tasks' last results call for, given

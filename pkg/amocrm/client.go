@@ -35,15 +35,15 @@ const (
 )
 
 const (
-	service          = "amocrm" // oauth_tokens.service
+	service          = domain.TokenServiceAmo // oauth_tokens.service
 	refreshMargin    = 10 * time.Minute
 	banDuration      = 30 * time.Minute
 	min429Pause      = time.Second
 	maxBackoff       = 60 * time.Second
 	maxBody          = 32 << 20
 	maxPages         = 10000
-	keyBannedUntil   = "amocrm_banned_until"   // unix seconds
-	keyEnvTokenHash  = "amocrm_env_token_hash" // sha256 of the last imported .env pair
+	keyBannedUntil   = domain.SettingAmoBannedUntil // unix seconds
+	keyEnvTokenHash  = "amocrm_env_token_hash"      // sha256 of the last imported .env pair
 	tokenLockName    = "amocrm_token.lock"
 	rateStateName    = "amocrm_rate"
 	defaultRetries   = 4

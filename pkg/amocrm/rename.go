@@ -25,7 +25,7 @@ const (
 	// KeyBaseURL holds the account's base URL found after a rename.
 	KeyBaseURL = domain.SettingAmoBaseURL
 	// KeyAccountID is the amoCRM account id the stored tokens belong to.
-	KeyAccountID = "amocrm_account_id"
+	KeyAccountID = domain.SettingAmoAccountID
 )
 
 // baseURL is the base requests go to.

@@ -68,7 +68,7 @@ func checkAmoToken(ctx context.Context, r *Report, amo Amo, tokens TokenReader, 
 		c.Mark = Fail
 		c.Detail, c.Fix = amoErrorFix(err)
 		if errors.Is(err, domain.ErrAuth) && tokens != nil {
-			if _, terr := tokens.Token(ctx, status.TokenService); errors.Is(terr, domain.ErrNotFound) {
+			if _, terr := tokens.Token(ctx, domain.TokenServiceAmo); errors.Is(terr, domain.ErrNotFound) {
 				c.Detail = "токенов amoCRM нет — интеграция ещё не авторизована"
 				c.Fix = "Пройдите авторизацию: откройте cgi-bin/oauth_callback.cgi?start=1&token=CRON_SECRET (INSTALL.md, шаг 5)."
 			}
@@ -79,7 +79,7 @@ func checkAmoToken(ctx context.Context, r *Report, amo Amo, tokens TokenReader, 
 	c.Mark = OK
 	c.Detail = fmt.Sprintf("аккаунт «%s» (%s, ID %d)", acc.Name, acc.Subdomain, acc.ID)
 	if tokens != nil {
-		if tok, err := tokens.Token(ctx, status.TokenService); err == nil {
+		if tok, err := tokens.Token(ctx, domain.TokenServiceAmo); err == nil {
 			loc := status.Almaty()
 			if tok.ExpiresAt > 0 {
 				c.Detail += "; access-токен до " + time.Unix(tok.ExpiresAt, 0).In(loc).Format("02.01.2006 15:04")
@@ -370,15 +370,9 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// StatusMappings reads the active status_mapping rows of a pipeline (the
-// PHP version's table). pkg/store satisfies it.
-type StatusMappings interface {
-	ActiveStatusMappings(ctx context.Context, pipelineID int64) (map[string]int64, error)
-}
-
 // checkStatusMap checks that every amoCRM status the map moves deals to
 // exists in the pipeline (142 and 143 exist in every pipeline).
-func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline *amocrm.Pipeline, db StatusMappings) {
+func checkStatusMap(ctx context.Context, r *Report, cfg config.Config, pipeline *amocrm.Pipeline, db domain.StatusMaps) {
 	c := Check{ID: "amo.status_map", Title: "Соответствие статусов (AMO_STATUS_MAP)"}
 	m := map[string]int64{}
 	if db != nil && pipeline != nil {

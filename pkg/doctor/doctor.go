@@ -18,7 +18,9 @@ import (
 // Database is what doctor reads from the store. *store.DB satisfies it.
 type Database interface {
 	status.Source
-	StatusMappings
+	// domain.StatusMaps reads the active status_mapping rows of a
+	// pipeline (the PHP version's table).
+	domain.StatusMaps
 	// SchemaStatus reads the applied and the newest known migration.
 	SchemaStatus(ctx context.Context) (current, latest uint, dirty bool, err error)
 }
@@ -275,9 +277,9 @@ func checkRuns(ctx context.Context, r *Report, db Database, now time.Time, maxFe
 		r.add(Check{ID: "runs", Title: "Последние запуски", Mark: Fail, Detail: short(err)})
 		return
 	}
-	ages := map[string]time.Duration{status.TaskFetchNew: maxFetch, status.TaskReconcile: maxReconcile}
-	titles := map[string]string{status.TaskFetchNew: "Последний успешный запуск fetch_new (новые заказы)",
-		status.TaskReconcile: "Последний успешный запуск reconcile (сверка)"}
+	ages := map[string]time.Duration{domain.TaskFetchNew: maxFetch, domain.TaskReconcile: maxReconcile}
+	titles := map[string]string{domain.TaskFetchNew: "Последний успешный запуск fetch_new (новые заказы)",
+		domain.TaskReconcile: "Последний успешный запуск reconcile (сверка)"}
 	loc := status.Almaty()
 	for _, ts := range rep.Tasks {
 		maxAge, ok := ages[ts.Task]

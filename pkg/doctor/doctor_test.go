@@ -20,7 +20,6 @@ import (
 	"kaspi-amocrm/pkg/ratelimit"
 	"kaspi-amocrm/pkg/sandbox/amofake"
 	"kaspi-amocrm/pkg/sandbox/kaspifake"
-	"kaspi-amocrm/pkg/status"
 	"kaspi-amocrm/pkg/store"
 )
 
@@ -94,9 +93,9 @@ func newInstall(t *testing.T) *install {
 		t.Fatalf("migrate: %v", err)
 	}
 	access, refresh, exp := in.amo.IssueTokens()
-	in.must(db.SaveToken(context.Background(), status.TokenService, domain.Token{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp.Unix()}))
-	in.recordRun(db, status.TaskFetchNew, in.now.Add(-time.Minute), true)
-	in.recordRun(db, status.TaskReconcile, in.now.Add(-5*time.Minute), true)
+	in.must(db.SaveToken(context.Background(), domain.TokenServiceAmo, domain.Token{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp.Unix()}))
+	in.recordRun(db, domain.TaskFetchNew, in.now.Add(-time.Minute), true)
+	in.recordRun(db, domain.TaskReconcile, in.now.Add(-5*time.Minute), true)
 	return in
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"kaspi-amocrm/pkg/config"
+	"kaspi-amocrm/pkg/domain"
 )
 
 // Kaspi stores 2 … 9 are checked like store 1: their token, and the
@@ -43,7 +44,7 @@ func forStore(r *Report, st config.KaspiStore, checks func()) {
 // checkStores checks the amoCRM values of every store but store 1 (whose
 // checks ran above), says which stores get no stage moves, and asks for
 // names when several stores are configured.
-func checkStores(ctx context.Context, r *Report, amo Amo, cfg config.Config, db StatusMappings) {
+func checkStores(ctx context.Context, r *Report, amo Amo, cfg config.Config, db domain.StatusMaps) {
 	if len(cfg.KaspiStores) < 2 {
 		return
 	}

@@ -191,8 +191,3 @@ func (a AccountLists) CheckSettings(c SettingsCheck) *SettingError {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// SettingAmoBaseURL is the settings key of the amoCRM account's base URL
-// found after the account moved to another subdomain; it wins over
-// AMO_SUBDOMAIN until .env is updated.
-const SettingAmoBaseURL = "amocrm_base_url"

@@ -36,10 +36,6 @@ type ContactLister interface {
 	ListContacts(ctx context.Context, q ContactQuery) (ContactPage, error)
 }
 
-// ContactIndexKey is the settings key holding the ContactIndexState as
-// JSON.
-const ContactIndexKey = "amo_contact_index"
-
 // Contact index modes: how the account's changed contacts are found.
 const (
 	IndexModeFilter   = "filter"    // filter[updated_at][from] is honoured

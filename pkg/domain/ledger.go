@@ -136,11 +136,23 @@ type TokenStore interface {
 	UpdateToken(ctx context.Context, service string, fn func(cur Token, found bool) (*Token, error)) error
 }
 
-// Ledger is the order ledger and the caches the sync engine keeps. All
-// times are passed in, never read from the clock inside.
+// Ledger is the order ledger and the caches the sync engine keeps: the
+// sum of the narrow interfaces below, which consumers take instead when
+// they need only a part. All times are passed in, never read from the
+// clock inside.
 type Ledger interface {
 	Settings
+	Orders
+	ContactCache
+	ElementCache
+	StatusMaps
+	RunLog
+}
 
+// Orders is the order ledger (table orders_map): one row per Kaspi order
+// on its way to a complete deal, and the reads the sync and the status
+// page make of it.
+type Orders interface {
 	// Ingest inserts the orders whose code is not in the ledger yet (step
 	// new, lead_id 0, snapshot kept) and returns their codes. Known codes
 	// are left untouched; a concurrent insert of the same code is skipped,
@@ -186,15 +198,6 @@ type Ledger interface {
 	// the key "quarantined" instead of their step.
 	StepCounts(ctx context.Context) (map[string]int, error)
 
-	// ContactIDs looks E.164 phones up in the phone → contact cache.
-	ContactIDs(ctx context.Context, phones []string) (map[string]int64, error)
-	PutContact(ctx context.Context, phone string, contactID int64) error
-	ForgetContact(ctx context.Context, contactID int64) error
-	// ElementIDs looks SKUs of a catalog up in the element cache.
-	ElementIDs(ctx context.Context, catalogID int64, skus []string) (map[string]int64, error)
-	PutElement(ctx context.Context, catalogID int64, sku string, elementID int64) error
-	ForgetElement(ctx context.Context, catalogID, elementID int64) error
-
 	// AdoptLeads records deals that already exist in amoCRM (found before
 	// anything is created, on a new or lost database): a code absent from
 	// the ledger is inserted as a finished, tracked deal without snapshot;
@@ -212,19 +215,41 @@ type Ledger interface {
 	// creation time (epoch ms), else the oldest row's insertion time; ok is
 	// false when the ledger is empty.
 	FirstOrderMs(ctx context.Context) (ms int64, ok bool, err error)
+	// SetAsideCount counts the orders waiting for a retry after a failure
+	// (not quarantined) and returns the newest one's reason.
+	SetAsideCount(ctx context.Context) (n int, reason string, err error)
+}
 
+// ContactCache is the phone → amoCRM contact cache.
+type ContactCache interface {
+	// ContactIDs looks E.164 phones up in the phone → contact cache.
+	ContactIDs(ctx context.Context, phones []string) (map[string]int64, error)
+	PutContact(ctx context.Context, phone string, contactID int64) error
+	ForgetContact(ctx context.Context, contactID int64) error
+}
+
+// ElementCache is the SKU → amoCRM catalog element cache, per catalog.
+type ElementCache interface {
+	// ElementIDs looks SKUs of a catalog up in the element cache.
+	ElementIDs(ctx context.Context, catalogID int64, skus []string) (map[string]int64, error)
+	PutElement(ctx context.Context, catalogID int64, sku string, elementID int64) error
+	ForgetElement(ctx context.Context, catalogID, elementID int64) error
+}
+
+// StatusMaps reads the status_mapping table shared with the PHP version.
+type StatusMaps interface {
 	// ActiveStatusMappings returns kaspi value → amoCRM status id from the
 	// active status_mapping rows of a pipeline.
 	ActiveStatusMappings(ctx context.Context, pipelineID int64) (map[string]int64, error)
+}
 
+// RunLog is the log of task runs the status page shows.
+type RunLog interface {
 	// StartRun and FinishRun keep the run log.
 	StartRun(ctx context.Context, task string, now time.Time) (int64, error)
 	FinishRun(ctx context.Context, id int64, ok bool, summary string, now time.Time) error
 	// FinishRunResult records how a run ended.
 	FinishRunResult(ctx context.Context, id int64, end RunEnd, now time.Time) error
-	// SetAsideCount counts the orders waiting for a retry after a failure
-	// (not quarantined) and returns the newest one's reason.
-	SetAsideCount(ctx context.Context) (n int, reason string, err error)
 }
 
 // Deal is a deal the integration created (or adopted): which order, which

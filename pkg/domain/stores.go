@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// SettingKaspiStoreStates is the settings key of each Kaspi store's last
-// listing outcome (KaspiStoreState by store number, JSON), written by the
-// sync when several stores are configured and read by the status report.
-const SettingKaspiStoreStates = "kaspi_store_states"
-
 // KaspiStoreState is how a Kaspi store's last listing went.
 type KaspiStoreState struct {
 	Name   string    `json:"name,omitempty"`

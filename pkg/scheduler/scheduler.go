@@ -31,8 +31,8 @@ type Task struct {
 // DefaultTasks are the PHP version's intervals: fetch every minute,
 // reconcile every ten minutes.
 var DefaultTasks = []Task{
-	{Name: "fetch_new", Every: 60 * time.Second},
-	{Name: "reconcile", Every: 600 * time.Second},
+	{Name: domain.TaskFetchNew, Every: 60 * time.Second},
+	{Name: domain.TaskReconcile, Every: 600 * time.Second},
 }
 
 // Env is what one tick opens and closes again.

@@ -31,10 +31,10 @@ func TestCollect_ReadsEverySectionFromTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runAt(status.TaskReconcile, now.Add(-9*time.Minute), true, "moved 1")
-	runAt(status.TaskFetchNew, now.Add(-3*time.Minute), true, "created 2")
-	runAt(status.TaskFetchNew, now.Add(-2*time.Minute), false, "amoCRM: authorization rejected")
-	runAt(status.TaskFetchNew, now.Add(-1*time.Minute), false, "amoCRM: authorization rejected")
+	runAt(domain.TaskReconcile, now.Add(-9*time.Minute), true, "moved 1")
+	runAt(domain.TaskFetchNew, now.Add(-3*time.Minute), true, "created 2")
+	runAt(domain.TaskFetchNew, now.Add(-2*time.Minute), false, "amoCRM: authorization rejected")
+	runAt(domain.TaskFetchNew, now.Add(-1*time.Minute), false, "amoCRM: authorization rejected")
 
 	// Ledger: three orders, one quarantined.
 	orders := []domain.Order{
@@ -53,13 +53,13 @@ func TestCollect_ReadsEverySectionFromTheStore(t *testing.T) {
 	}
 
 	wm := time.Date(2026, 3, 10, 5, 0, 0, 0, time.UTC) // 10:00 in Almaty
-	if err := db.SetSetting(ctx, status.WatermarkKey, "1773118800000"); err != nil {
+	if err := db.SetSetting(ctx, domain.SettingWatermark, "1773118800000"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetSetting(ctx, status.BanUntilKey, "9999999999"); err != nil {
+	if err := db.SetSetting(ctx, domain.SettingAmoBannedUntil, "9999999999"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveToken(ctx, status.TokenService, domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(23 * time.Hour).Unix()}); err != nil {
+	if err := db.SaveToken(ctx, domain.TokenServiceAmo, domain.Token{AccessToken: "a", RefreshToken: "r", ExpiresAt: now.Add(23 * time.Hour).Unix()}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,7 +71,7 @@ func TestCollect_ReadsEverySectionFromTheStore(t *testing.T) {
 		t.Fatalf("problems: %v", r.Problems)
 	}
 	fetch := r.Tasks[0]
-	if fetch.Task != status.TaskFetchNew || fetch.FailuresInRow != 2 || fetch.Last.Outcome != "failed" || fetch.LastOK == nil || fetch.Last.DurationSeconds != 3 {
+	if fetch.Task != domain.TaskFetchNew || fetch.FailuresInRow != 2 || fetch.Last.Outcome != "failed" || fetch.LastOK == nil || fetch.Last.DurationSeconds != 3 {
 		t.Fatalf("fetch_new state: %+v", fetch)
 	}
 	if rec := r.Tasks[1]; rec.LastOK == nil || rec.LastOK.Summary != "moved 1" {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"kaspi-amocrm/pkg/domain"
 )
 
 // The page is Russian, colours each task by its result, lists the set-aside
@@ -57,7 +59,7 @@ func TestHTML_OnePageEscapedWithChart(t *testing.T) {
 // A warn task is amber and never says «успешно».
 func TestHTML_WarnIsNotSuccess(t *testing.T) {
 	fin := now
-	run := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-time.Minute), FinishedAt: &fin, Outcome: "ok", Result: "warn", Reason: "заказ 1 отложен"}
+	run := RunInfo{Task: domain.TaskFetchNew, StartedAt: now.Add(-time.Minute), FinishedAt: &fin, Outcome: "ok", Result: "warn", Reason: "заказ 1 отложен"}
 	r := Report{GeneratedAt: now, Recent: []RunInfo{run}, DealsPerDay: dealDays(now)}
 	r.Tasks = TaskStates(r.Recent)
 	var b bytes.Buffer

@@ -5,16 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// BanUntilKey is the settings key pkg/amocrm writes when amoCRM answers a
-// 403 ban: the unix time (seconds) until which its circuit breaker keeps
-// every request away. Read here, never written.
-const BanUntilKey = "amocrm_banned_until"
+	"kaspi-amocrm/pkg/domain"
+)
 
 func limitState(ctx context.Context, src Source, now time.Time) (LimitState, error) {
 	var ls LimitState
-	v, ok, err := src.Setting(ctx, BanUntilKey)
+	v, ok, err := src.Setting(ctx, domain.SettingAmoBannedUntil)
 	if err != nil || !ok {
 		return ls, err
 	}

@@ -41,8 +41,8 @@ func Write(w io.Writer, r Report, format string) error {
 }
 
 var taskTitles = map[string]string{
-	TaskFetchNew:  "Новые заказы (fetch_new)",
-	TaskReconcile: "Сверка (reconcile)",
+	domain.TaskFetchNew:  "Новые заказы (fetch_new)",
+	domain.TaskReconcile: "Сверка (reconcile)",
 }
 
 var stepTitles = map[string]string{

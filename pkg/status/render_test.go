@@ -14,31 +14,31 @@ var now = time.Date(2026, 3, 10, 7, 0, 0, 0, time.UTC) // 12:00 in Almaty
 
 func TestTaskStates_CountsFailuresSinceTheLastSuccess(t *testing.T) {
 	runs := []RunInfo{
-		{Task: TaskFetchNew, Outcome: "failed"},
-		{Task: TaskReconcile, Outcome: "ok"},
-		{Task: TaskFetchNew, Outcome: "failed"},
-		{Task: TaskFetchNew, Outcome: "ok"},
-		{Task: TaskFetchNew, Outcome: "failed"},
+		{Task: domain.TaskFetchNew, Outcome: "failed"},
+		{Task: domain.TaskReconcile, Outcome: "ok"},
+		{Task: domain.TaskFetchNew, Outcome: "failed"},
+		{Task: domain.TaskFetchNew, Outcome: "ok"},
+		{Task: domain.TaskFetchNew, Outcome: "failed"},
 	}
 	ts := TaskStates(runs)
-	if ts[0].Task != TaskFetchNew || ts[0].FailuresInRow != 2 || ts[0].Last != &runs[0] || ts[0].LastOK != &runs[3] {
+	if ts[0].Task != domain.TaskFetchNew || ts[0].FailuresInRow != 2 || ts[0].Last != &runs[0] || ts[0].LastOK != &runs[3] {
 		t.Fatalf("fetch_new: %+v", ts[0])
 	}
-	if ts[1].Task != TaskReconcile || ts[1].FailuresInRow != 0 || ts[1].LastOK != &runs[1] {
+	if ts[1].Task != domain.TaskReconcile || ts[1].FailuresInRow != 0 || ts[1].LastOK != &runs[1] {
 		t.Fatalf("reconcile: %+v", ts[1])
 	}
 }
 
 func TestRunInfo_OutcomeAndDuration(t *testing.T) {
-	ok := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-90 * time.Second), FinishedAt: now.Add(-60 * time.Second), OK: true}, now)
+	ok := runInfo(domain.Run{Task: domain.TaskFetchNew, StartedAt: now.Add(-90 * time.Second), FinishedAt: now.Add(-60 * time.Second), OK: true}, now)
 	if ok.Outcome != "ok" || ok.DurationSeconds != 30 {
 		t.Fatalf("finished ok: %+v", ok)
 	}
-	crashed := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-10 * time.Second)}, now)
+	crashed := runInfo(domain.Run{Task: domain.TaskFetchNew, StartedAt: now.Add(-10 * time.Second)}, now)
 	if crashed.Outcome != "running" || crashed.FinishedAt != nil || crashed.DurationSeconds != 10 {
 		t.Fatalf("unfinished: %+v", crashed)
 	}
-	failed := runInfo(domain.Run{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Second), FinishedAt: now}, now)
+	failed := runInfo(domain.Run{Task: domain.TaskFetchNew, StartedAt: now.Add(-2 * time.Second), FinishedAt: now}, now)
 	if failed.Outcome != "failed" {
 		t.Fatalf("failed: %+v", failed)
 	}
@@ -64,9 +64,9 @@ func sampleReport() Report {
 	wm := time.UnixMilli(1773118800000).In(Almaty()) // 10.03.2026 10:00 Almaty
 	started := now.Add(-time.Minute)
 	fin := started.Add(12 * time.Second)
-	last := RunInfo{Task: TaskFetchNew, StartedAt: started, FinishedAt: &fin, Outcome: "failed", DurationSeconds: 12, Summary: "fetch_new: …",
+	last := RunInfo{Task: domain.TaskFetchNew, StartedAt: started, FinishedAt: &fin, Outcome: "failed", DurationSeconds: 12, Summary: "fetch_new: …",
 		Result: "error", Reason: "amoCRM не принял авторизацию: пройдите её заново"}
-	okRun := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-2 * time.Hour), Outcome: "ok", DurationSeconds: 3, Result: "ok"}
+	okRun := RunInfo{Task: domain.TaskFetchNew, StartedAt: now.Add(-2 * time.Hour), Outcome: "ok", DurationSeconds: 3, Result: "ok"}
 	next := now.Add(4 * time.Minute)
 	r := Report{
 		GeneratedAt: now,
@@ -152,7 +152,7 @@ func TestText_NeverSaysSuccessUnlessOK(t *testing.T) {
 		{"warn", "⚠ ПРЕДУПРЕЖДЕНИЕ — заказ 1 отложен", false},
 		{"error", "✗ ОШИБКА — заказ 1 отложен", false},
 	} {
-		run := RunInfo{Task: TaskFetchNew, StartedAt: now.Add(-time.Minute), FinishedAt: &fin, Outcome: "ok", Result: c.res, Reason: "заказ 1 отложен"}
+		run := RunInfo{Task: domain.TaskFetchNew, StartedAt: now.Add(-time.Minute), FinishedAt: &fin, Outcome: "ok", Result: c.res, Reason: "заказ 1 отложен"}
 		if c.res == "ok" {
 			run.Reason = ""
 		}

@@ -15,19 +15,6 @@ import (
 	"kaspi-amocrm/pkg/domain"
 )
 
-// Task names as recorded in the run log.
-const (
-	TaskFetchNew  = "fetch_new"
-	TaskReconcile = "reconcile"
-)
-
-// WatermarkKey is the PHP version's settings key of the fetch watermark
-// (epoch ms of the newest order creationDate safely in the ledger).
-const WatermarkKey = "last_creation_ms"
-
-// TokenService is the oauth_tokens row of amoCRM.
-const TokenService = "amocrm"
-
 // Refresh-token lifetime as amoCRM documents it (about three months from the
 // last refresh); access tokens live a day.
 const (
@@ -229,7 +216,7 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 	// Per task, a longer window: fetch_new runs every minute and would
 	// push reconcile's last success out of the shared one.
 	var perTask []RunInfo
-	for _, task := range []string{TaskFetchNew, TaskReconcile} {
+	for _, task := range []string{domain.TaskFetchNew, domain.TaskReconcile} {
 		if err != nil {
 			break
 		}
@@ -254,7 +241,7 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 		sort.Slice(r.KaspiStores, func(i, j int) bool { return r.KaspiStores[i].No < r.KaspiStores[j].No })
 	}
 
-	if v, ok, err := src.Setting(ctx, WatermarkKey); err != nil {
+	if v, ok, err := src.Setting(ctx, domain.SettingWatermark); err != nil {
 		problem("watermark", err)
 	} else if ok {
 		var ms int64
@@ -326,7 +313,7 @@ func Collect(ctx context.Context, src Source, opt Options) (Report, error) {
 		}
 	}
 
-	if tok, err := src.Token(ctx, TokenService); err != nil {
+	if tok, err := src.Token(ctx, domain.TokenServiceAmo); err != nil {
 		if !errors.Is(err, domain.ErrNotFound) {
 			problem("amoCRM token", err)
 		}
@@ -385,8 +372,8 @@ func runInfo(run domain.Run, now time.Time) RunInfo {
 
 // TaskStates derives per-task state from the run log (newest first).
 func TaskStates(recent []RunInfo) []TaskState {
-	out := []TaskState{{Task: TaskFetchNew}, {Task: TaskReconcile}}
-	idx := map[string]int{TaskFetchNew: 0, TaskReconcile: 1}
+	out := []TaskState{{Task: domain.TaskFetchNew}, {Task: domain.TaskReconcile}}
+	idx := map[string]int{domain.TaskFetchNew: 0, domain.TaskReconcile: 1}
 	stopped := map[string]bool{} // failures-in-row counting ended at an OK run
 	for i := range recent {
 		run := &recent[i]

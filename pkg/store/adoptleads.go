@@ -10,7 +10,7 @@ import (
 	"kaspi-amocrm/pkg/domain"
 )
 
-// AdoptLeads implements domain.Ledger. Codes are written in sorted order
+// AdoptLeads implements domain.Orders. Codes are written in sorted order
 // so that two processes never deadlock.
 func (s *DB) AdoptLeads(ctx context.Context, leads []domain.AdoptedLead, now time.Time) (int, error) {
 	byCode := map[string]domain.AdoptedLead{}
@@ -62,7 +62,7 @@ func (s *DB) AdoptLeads(ctx context.Context, leads []domain.AdoptedLead, now tim
 	return changed, err
 }
 
-// FirstOrderMs implements domain.Ledger.
+// FirstOrderMs implements domain.Orders.
 func (s *DB) FirstOrderMs(ctx context.Context) (int64, bool, error) {
 	var ms sql.NullInt64
 	err := s.db.QueryRowContext(ctx, "SELECT MIN(creation_ms) FROM orders_map WHERE creation_ms > 0").Scan(&ms)
@@ -82,7 +82,7 @@ func (s *DB) FirstOrderMs(ctx context.Context) (int64, bool, error) {
 	return first.UnixMilli(), true, nil
 }
 
-// MissedBySweep implements domain.Ledger.
+// MissedBySweep implements domain.Orders.
 func (s *DB) MissedBySweep(ctx context.Context, fromMs, toMs int64, checkedBefore time.Time, limit int) ([]domain.Record, error) {
 	q := "SELECT " + recordCols + " FROM orders_map WHERE " + stepExpr + " = 'done' AND " + trackedExpr + " = 1" +
 		" AND creation_ms >= ? AND creation_ms <= ? AND (checked_at IS NULL OR checked_at < ?)" +

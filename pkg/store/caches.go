@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// ContactIDs implements domain.Ledger.
+// ContactIDs implements domain.ContactCache.
 func (s *DB) ContactIDs(ctx context.Context, phones []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(phones))
 	for _, part := range chunks(phones, inBatch) {
@@ -18,7 +18,7 @@ func (s *DB) ContactIDs(ctx context.Context, phones []string) (map[string]int64,
 	return out, nil
 }
 
-// PutContact implements domain.Ledger.
+// PutContact implements domain.ContactCache.
 func (s *DB) PutContact(ctx context.Context, phone string, contactID int64) error {
 	return s.inTxRetry(ctx, "put contact", func(tx *sql.Tx) error {
 		return s.upsert(ctx, tx,
@@ -27,7 +27,7 @@ func (s *DB) PutContact(ctx context.Context, phone string, contactID int64) erro
 	})
 }
 
-// ForgetContact implements domain.Ledger.
+// ForgetContact implements domain.ContactCache.
 func (s *DB) ForgetContact(ctx context.Context, contactID int64) error {
 	return s.inTx(ctx, "forget contact", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.d.q("DELETE FROM contact_cache WHERE contact_id = ?"), contactID); err != nil {
@@ -39,7 +39,7 @@ func (s *DB) ForgetContact(ctx context.Context, contactID int64) error {
 	})
 }
 
-// ElementIDs implements domain.Ledger.
+// ElementIDs implements domain.ElementCache.
 func (s *DB) ElementIDs(ctx context.Context, catalogID int64, skus []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(skus))
 	for _, part := range chunks(skus, inBatch) {
@@ -52,7 +52,7 @@ func (s *DB) ElementIDs(ctx context.Context, catalogID int64, skus []string) (ma
 	return out, nil
 }
 
-// PutElement implements domain.Ledger.
+// PutElement implements domain.ElementCache.
 func (s *DB) PutElement(ctx context.Context, catalogID int64, sku string, elementID int64) error {
 	return s.inTxRetry(ctx, "put element", func(tx *sql.Tx) error {
 		return s.upsert(ctx, tx,
@@ -61,7 +61,7 @@ func (s *DB) PutElement(ctx context.Context, catalogID int64, sku string, elemen
 	})
 }
 
-// ForgetElement implements domain.Ledger.
+// ForgetElement implements domain.ElementCache.
 func (s *DB) ForgetElement(ctx context.Context, catalogID, elementID int64) error {
 	return s.inTx(ctx, "forget element", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.q("DELETE FROM element_cache WHERE catalog_id = ? AND element_id = ?"), catalogID, elementID)

@@ -96,7 +96,7 @@ func storeNo(n int) int {
 	return n
 }
 
-// Ingest implements domain.Ledger. Codes are inserted in sorted order so
+// Ingest implements domain.Orders. Codes are inserted in sorted order so
 // that two processes ingesting overlapping batches never deadlock.
 func (s *DB) Ingest(ctx context.Context, orders []domain.Order, now time.Time) ([]string, error) {
 	byCode := make(map[string]domain.Order, len(orders))
@@ -141,7 +141,7 @@ func (s *DB) Ingest(ctx context.Context, orders []domain.Order, now time.Time) (
 	return inserted, nil
 }
 
-// UpdateOrder implements domain.Ledger. kaspi_status keeps mirroring the
+// UpdateOrder implements domain.Orders. kaspi_status keeps mirroring the
 // state so that the PHP version reads the same on our database.
 func (s *DB) UpdateOrder(ctx context.Context, o domain.Order, now time.Time) error {
 	snap, err := json.Marshal(o)
@@ -187,7 +187,7 @@ func mustAffect(res sql.Result, err error) error {
 	return nil
 }
 
-// Record implements domain.Ledger.
+// Record implements domain.Orders.
 func (s *DB) Record(ctx context.Context, code string) (domain.Record, error) {
 	recs, err := s.queryRecords(ctx, s.db, "SELECT "+recordCols+" FROM orders_map WHERE order_code = ?", code)
 	if err != nil {
@@ -199,7 +199,7 @@ func (s *DB) Record(ctx context.Context, code string) (domain.Record, error) {
 	return recs[0], nil
 }
 
-// Records implements domain.Ledger.
+// Records implements domain.Orders.
 func (s *DB) Records(ctx context.Context, codes []string) (map[string]domain.Record, error) {
 	out := make(map[string]domain.Record, len(codes))
 	for _, part := range chunks(codes, inBatch) {
@@ -215,7 +215,7 @@ func (s *DB) Records(ctx context.Context, codes []string) (map[string]domain.Rec
 	return out, nil
 }
 
-// Due implements domain.Ledger.
+// Due implements domain.Orders.
 func (s *DB) Due(ctx context.Context, now time.Time, limit int, withQuarantined bool) ([]domain.Record, error) {
 	q := "SELECT " + recordCols + " FROM orders_map WHERE " + stepExpr + " <> 'done'" +
 		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
@@ -230,7 +230,7 @@ func (s *DB) Due(ctx context.Context, now time.Time, limit int, withQuarantined 
 	return recs, nil
 }
 
-// Stale implements domain.Ledger. Never-checked rows come first.
+// Stale implements domain.Orders. Never-checked rows come first.
 func (s *DB) Stale(ctx context.Context, checkedBefore time.Time, limit int) ([]domain.Record, error) {
 	q := "SELECT " + recordCols + " FROM orders_map WHERE " + stepExpr + " = 'done' AND " + trackedExpr + " = 1" +
 		" AND (checked_at IS NULL OR checked_at < ?)" +
@@ -254,7 +254,7 @@ func (s *DB) QuarantinedRecords(ctx context.Context, limit int) ([]domain.Record
 	return recs, nil
 }
 
-// SetStep implements domain.Ledger.
+// SetStep implements domain.Orders.
 func (s *DB) SetStep(ctx context.Context, codes []string, step domain.Step, now time.Time) error {
 	set := "step = ?, updated_at = ?"
 	if step == domain.StepDone {
@@ -273,7 +273,7 @@ func (s *DB) SetStep(ctx context.Context, codes []string, step domain.Step, now 
 	})
 }
 
-// SetLead implements domain.Ledger.
+// SetLead implements domain.Orders.
 func (s *DB) SetLead(ctx context.Context, code string, leadID int64, now time.Time) error {
 	return s.inTx(ctx, "set lead "+code, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.d.q("UPDATE orders_map SET lead_id = ?, step = ?, updated_at = ?, lead_created_at = COALESCE(lead_created_at, ?) WHERE order_code = ?"),
@@ -282,7 +282,7 @@ func (s *DB) SetLead(ctx context.Context, code string, leadID int64, now time.Ti
 	})
 }
 
-// SetContact implements domain.Ledger.
+// SetContact implements domain.Orders.
 func (s *DB) SetContact(ctx context.Context, code, phone string, contactID int64, now time.Time) error {
 	return s.inTx(ctx, "set contact "+code, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.d.q("UPDATE orders_map SET phone = ?, contact_id = ?, updated_at = ? WHERE order_code = ?"),
@@ -291,7 +291,7 @@ func (s *DB) SetContact(ctx context.Context, code, phone string, contactID int64
 	})
 }
 
-// SetAside implements domain.Ledger.
+// SetAside implements domain.Orders.
 func (s *DB) SetAside(ctx context.Context, code, lastError string, next time.Time, quarantined bool, now time.Time) error {
 	return s.inTx(ctx, "set aside "+code, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.d.q(`UPDATE orders_map SET attempts = attempts + 1, last_error = ?,
@@ -301,7 +301,7 @@ func (s *DB) SetAside(ctx context.Context, code, lastError string, next time.Tim
 	})
 }
 
-// SetSynced implements domain.Ledger.
+// SetSynced implements domain.Orders.
 func (s *DB) SetSynced(ctx context.Context, code, state, status string, amoStatusID int64, tracked bool, now time.Time) error {
 	set := "kaspi_status = ?, order_state = ?, order_status = ?, tracked = ?, checked_at = ?, updated_at = ?"
 	args := []any{state, state, status, dbBoolInt(tracked), dbTime(now), dbTime(now)}
@@ -320,7 +320,7 @@ func (s *DB) SetSynced(ctx context.Context, code, state, status string, amoStatu
 	})
 }
 
-// DropSnapshots implements domain.Ledger.
+// DropSnapshots implements domain.Orders.
 func (s *DB) DropSnapshots(ctx context.Context, olderThan time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, "drop snapshots", func(tx *sql.Tx) error {
@@ -336,7 +336,7 @@ func (s *DB) DropSnapshots(ctx context.Context, olderThan time.Time) (int, error
 	return int(n), err
 }
 
-// StepCounts implements domain.Ledger.
+// StepCounts implements domain.Orders.
 func (s *DB) StepCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT k, COUNT(*) FROM (SELECT CASE WHEN quarantined <> 0 THEN 'quarantined' ELSE "+
 		stepExpr+" END AS k FROM orders_map) t GROUP BY k")

@@ -237,10 +237,14 @@ func (s *DB) dirtyFix(v uint) string {
 }
 
 func (d dialect) falseLiteral() string {
-	if d.kind == DriverPgSQL {
+	switch d.kind {
+	case DriverPgSQL:
 		return "false"
+	case DriverMySQL, DriverSQLite:
+		return "0"
+	default:
+		panic(d.unknown())
 	}
-	return "0"
 }
 
 // migrationCause digs the driver's error out of golang-migrate's

@@ -14,7 +14,7 @@ import (
 // one attempt recorded. Quarantined ones are among them.
 const setAsideWhere = stepExpr + " <> 'done' AND attempts > 0"
 
-// SetAsideCount implements domain.Ledger.
+// SetAsideCount implements domain.Orders.
 func (s *DB) SetAsideCount(ctx context.Context) (int, string, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, s.d.q("SELECT COUNT(*) FROM orders_map WHERE "+setAsideWhere+" AND quarantined = 0")).Scan(&n); err != nil {

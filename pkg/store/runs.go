@@ -9,7 +9,7 @@ import (
 	"kaspi-amocrm/pkg/domain"
 )
 
-// StartRun implements domain.Ledger.
+// StartRun implements domain.RunLog.
 func (s *DB) StartRun(ctx context.Context, task string, now time.Time) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, "start run", func(tx *sql.Tx) error {
@@ -20,7 +20,7 @@ func (s *DB) StartRun(ctx context.Context, task string, now time.Time) (int64, e
 	return id, err
 }
 
-// FinishRun implements domain.Ledger: ok is result ok, not ok is error.
+// FinishRun implements domain.RunLog: ok is result ok, not ok is error.
 func (s *DB) FinishRun(ctx context.Context, id int64, ok bool, summary string, now time.Time) error {
 	res := domain.ResultOK
 	if !ok {
@@ -29,7 +29,7 @@ func (s *DB) FinishRun(ctx context.Context, id int64, ok bool, summary string, n
 	return s.FinishRunResult(ctx, id, domain.RunEnd{Result: res, Summary: summary}, now)
 }
 
-// FinishRunResult implements domain.Ledger. The ok column (read by the
+// FinishRunResult implements domain.RunLog. The ok column (read by the
 // PHP-era tools and the "no run without error" checks) is set for ok and
 // warn: the run did its job, with orders set aside or not.
 func (s *DB) FinishRunResult(ctx context.Context, id int64, end domain.RunEnd, now time.Time) error {

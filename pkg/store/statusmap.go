@@ -162,7 +162,7 @@ func (s *DB) StatusMappingCounts(ctx context.Context) (StatusMappingStats, error
 	return st, nil
 }
 
-// ActiveStatusMappings implements domain.Ledger. When a pipeline maps one
+// ActiveStatusMappings implements domain.StatusMaps. When a pipeline maps one
 // Kaspi value twice, the lowest sort order (then id) wins.
 func (s *DB) ActiveStatusMappings(ctx context.Context, pipelineID int64) (map[string]int64, error) {
 	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT kaspi_status, amo_status_id FROM status_mapping

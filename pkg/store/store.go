@@ -6,7 +6,7 @@
 //
 // Every exported method is one transaction. Times are passed in by the
 // caller and stored in UTC with second precision. All SQL that differs
-// between the three databases lives in dialect.go.
+// between the three databases lives in the dialect*.go files.
 package store
 
 import (

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
+	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/ratelimit"
 	"kaspi-amocrm/pkg/runlock"
@@ -130,7 +131,7 @@ func runTask(ctx context.Context, spec childSpec) childResult {
 		deps.Stores[no] = syncer.StoreClient{Kaspi: k, Writer: k}
 	}
 	var sum syncer.Summary
-	if spec.Task == "reconcile" {
+	if spec.Task == domain.TaskReconcile {
 		sum, err = syncer.Reconcile(ctx, spec.Sync, deps)
 	} else {
 		sum, err = syncer.FetchNew(ctx, spec.Sync, deps)

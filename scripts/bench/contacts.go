@@ -123,7 +123,7 @@ func (b *bench) steadyState(ctx context.Context, fakeRPS int, maxRPS float64, v 
 	past := firstBacklog(60, 40, 10, o.seed+200, now.Add(-time.Hour))
 	seedContacts(s.amo, past, 10)
 	s.kf.AddOrders(past)
-	if d, err := s.drain(ctx, "fetch_new", 10); err != nil {
+	if d, err := s.drain(ctx, domain.TaskFetchNew, 10); err != nil {
 		return err
 	} else if d.pending != 0 || d.runError != "" {
 		return fmt.Errorf("steady state setup: %d pending, %s", d.pending, d.runError)
@@ -150,7 +150,7 @@ func (b *bench) steadyState(ctx context.Context, fakeRPS int, maxRPS float64, v 
 	s.amo.AddContact("Покупатель (вручную)", "8 (747) 000-10-29")
 	s.kf.AddOrders(next)
 	s.resetStats()
-	st, err := s.run(ctx, "fetch_new")
+	st, err := s.run(ctx, domain.TaskFetchNew)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (b *bench) steadyState(ctx context.Context, fakeRPS int, maxRPS float64, v 
 	b.row("result", orOK(problem), "no duplicates, none missing", flag_(problem == "" && st.sum.Pending == 0))
 
 	s.resetStats()
-	if _, err := s.run(ctx, "fetch_new"); err != nil {
+	if _, err := s.run(ctx, domain.TaskFetchNew); err != nil {
 		return err
 	}
 	idle := s.amoStats().total
@@ -221,7 +221,7 @@ func (b *bench) largeAccount(ctx context.Context, fakeRPS int, maxRPS float64) e
 			}
 			s.kf.AddOrders(batch)
 			s.resetStats()
-			st, err := s.run(ctx, "fetch_new")
+			st, err := s.run(ctx, domain.TaskFetchNew)
 			if err != nil {
 				s.close()
 				return err

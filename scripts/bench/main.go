@@ -201,7 +201,7 @@ func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64, v var
 
 	fmt.Fprintf(b.out, "backlog 1: %d orders, %d distinct phones (%d already in amoCRM, typed by hand), %d SKUs, %d lines\n",
 		len(first), w.phones, len(seeded), w.skus, w.lines)
-	d, err := s.drain(ctx, "fetch_new", 40)
+	d, err := s.drain(ctx, domain.TaskFetchNew, 40)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (b *bench) fetchNew(ctx context.Context, fakeRPS int, maxRPS float64, v var
 	s.kf.AddOrders(second)
 	s.resetStats()
 	fmt.Fprintf(b.out, "backlog 2: %d orders from the same %d customers and SKUs\n", len(second), w2.phones)
-	d2, err := s.drain(ctx, "fetch_new", 40)
+	d2, err := s.drain(ctx, domain.TaskFetchNew, 40)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (b *bench) reconcile(ctx context.Context, maxRPS float64) error {
 		open[i].CreationMs -= int64(i%10) * int64(24*time.Hour/time.Millisecond)
 	}
 	s.kf.AddOrders(open)
-	d, err := s.drain(ctx, "fetch_new", 20)
+	d, err := s.drain(ctx, domain.TaskFetchNew, 20)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (b *bench) reconcile(ctx context.Context, maxRPS float64) error {
 	b.section(fmt.Sprintf("reconcile: %d open orders over 10 days", len(open)))
 	measure := func(label string, amoTarget int, strict bool) error {
 		s.resetStats()
-		st, err := s.run(ctx, "reconcile")
+		st, err := s.run(ctx, domain.TaskReconcile)
 		if err != nil {
 			return err
 		}

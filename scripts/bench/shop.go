@@ -76,7 +76,7 @@ func newShop(ctx context.Context, o options, fakeRPS int, maxRPS float64) (*shop
 	}
 	defer db.Close()
 	access, refresh, exp := s.amo.IssueTokens()
-	if err := db.SaveToken(ctx, "amocrm", domain.Token{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp.Unix()}); err != nil {
+	if err := db.SaveToken(ctx, domain.TokenServiceAmo, domain.Token{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp.Unix()}); err != nil {
 		s.close()
 		return nil, err
 	}

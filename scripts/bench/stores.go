@@ -64,7 +64,7 @@ func (b *bench) twoStores(ctx context.Context, fakeRPS int, maxRPS float64) erro
 	s.resetStats()
 	s.kf2.ResetRequests()
 	fmt.Fprintf(b.out, "two stores: %d + %d orders\n", len(one), len(two))
-	d, err := s.drain(ctx, "fetch_new", 40)
+	d, err := s.drain(ctx, domain.TaskFetchNew, 40)
 	if err != nil {
 		return err
 	}

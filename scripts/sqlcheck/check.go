@@ -50,7 +50,7 @@ var (
 
 // Rule sets per target. Go code in pkg/store runs on every dialect, so it
 // gets everything that either old server lacks, except RETURNING, which
-// the PostgreSQL branch of dialect.go appends on purpose.
+// the PostgreSQL branch of dialect_sql.go appends on purpose.
 var (
 	pgRules = []rule{ruleOnConflict, ruleJSONB, ruleIfNotExists, ruleSchemaINE, ruleLateral, ruleIdentity, ruleConcat,
 		ruleOrdinality, ruleFilter, ruleJSONFuncs, ruleJSONOps, ruleExecFunction, ruleOrReplaceTrg}
