@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/runlock"
@@ -60,7 +61,7 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 	if o.LogAlso == nil {
 		o.LogAlso = stderr
 	}
-	env, err := app.Open(ctx, app.NeedSync, o)
+	env, err := wiring.Open(ctx, app.NeedSync, o)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitCode(err)
@@ -99,7 +100,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	p := o.Paths
 	if p.Root == "" {
 		var err error
-		if p, err = app.Locate(getenv(o)); err != nil {
+		if p, err = app.Locate(o.GetenvFunc()); err != nil {
 			fmt.Fprintln(stderr, err)
 			return app.ExitFail
 		}
@@ -142,7 +143,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 		Tasks: scheduler.DefaultTasks,
 		Log:   log,
 		Open: func(ctx context.Context) (scheduler.Env, error) {
-			env, err := app.Open(ctx, app.NeedSync, o)
+			env, err := wiring.Open(ctx, app.NeedSync, o)
 			if err != nil {
 				return nil, err
 			}
@@ -168,16 +169,9 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	return app.ExitOK
 }
 
-func getenv(o app.Options) func(string) string {
-	if o.Getenv != nil {
-		return o.Getenv
-	}
-	return os.Getenv
-}
-
 // schedEnv runs the scheduler's tasks in-process under the lock it holds.
 type schedEnv struct {
-	*app.Env
+	*wiring.Env
 	out, errOut io.Writer
 	exit        *int // the worst exit code so far (--once exits with it)
 }

@@ -15,9 +15,9 @@ import (
 
 	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
-	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/syncer"
 )
@@ -42,29 +42,12 @@ func TaskName(s string) (string, bool) {
 	return "", false
 }
 
-// Kaspi builds the Kaspi client of an environment (store 1's token).
-func Kaspi(e *app.Env) *kaspi.Client {
-	return KaspiStore(e, e.Config.KaspiAPIToken)
-}
-
-// KaspiStore builds the Kaspi client of one store's token.
-func KaspiStore(e *app.Env, token config.Secret) *kaspi.Client {
-	return kaspi.New(kaspi.Config{
-		BaseURL: e.Config.KaspiAPIBase,
-		Token:   token.Reveal(),
-		Logger:  e.Log,
-	})
-}
-
-// StoreClients builds the Kaspi clients of stores 2 … 9.
-func StoreClients(e *app.Env) map[int]syncer.StoreClient {
+// StoreClients are the Kaspi clients of stores 2 … 9 as the use cases
+// need them.
+func StoreClients(c app.Clients) map[int]syncer.StoreClient {
 	out := map[int]syncer.StoreClient{}
-	for _, st := range e.Config.KaspiStores {
-		if st.No == 1 {
-			continue
-		}
-		kc := KaspiStore(e, st.Token)
-		out[st.No] = syncer.StoreClient{Kaspi: kc, Writer: kc}
+	for no, kc := range c.KaspiStores() {
+		out[no] = syncer.StoreClient{Kaspi: kc, Writer: kc}
 	}
 	return out
 }
@@ -81,7 +64,7 @@ func SyncStores(c config.Config) []syncer.Store {
 }
 
 // SyncConfig is the use cases' configuration from .env.
-func SyncConfig(e *app.Env) syncer.Config {
+func SyncConfig(e *wiring.Env) syncer.Config {
 	c := e.Config
 	sc := syncer.Config{
 		PipelineID:                 c.AmoPipelineID,
@@ -113,7 +96,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 // ConfigWarnings lists the settings that make every run warn without
 // stopping it (Russian, one reason each). Checks of .env that should reach
 // the owner through the run's result go here.
-func ConfigWarnings(e *app.Env) []string { return e.Config.Warnings() }
+func ConfigWarnings(e *wiring.Env) []string { return e.Config.Warnings() }
 
 // Options tune one run.
 type Options struct {
@@ -134,7 +117,7 @@ type Options struct {
 // alerts (CheckAlerts). Every way a task starts — bin/fetch_new,
 // bin/reconcile, a scheduler tick, cron.cgi — passes here. A held lock
 // returns an error wrapping domain.ErrBusy with nothing done.
-func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summary, error) {
+func Run(ctx context.Context, e *wiring.Env, task string, o Options) (syncer.Summary, error) {
 	var sum syncer.Summary
 	name, ok := TaskName(task)
 	if !ok {
@@ -161,7 +144,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	// the file owners send to support.
 	e.Log.Info(name+" started", slog.String("version", app.Version))
 
-	amo, err := e.Amo()
+	clients := e.Clients()
+	amo, err := clients.Amo()
 	if err != nil {
 		return sum, err
 	}
@@ -174,8 +158,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	if out == nil {
 		out = io.Discard
 	}
-	kc := Kaspi(e)
-	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Stores: StoreClients(e),
+	kc := clients.Kaspi()
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Stores: StoreClients(clients),
 		Logger: e.Log, Out: out}
 	if name == TaskFetchNew {
 		sum, err = syncer.FetchNew(ctx, cfg, deps)
@@ -195,7 +179,7 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 // per its repeat interval. It does nothing unless both Telegram keys are
 // set. A failure to check or send is logged and never fails the run: the
 // alert is tried again after the next run.
-func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
+func CheckAlerts(ctx context.Context, e *wiring.Env, now time.Time) {
 	c := e.Config
 	if !c.AlertTelegramBotToken.IsSet() || c.AlertTelegramChatID == "" || ctx.Err() != nil {
 		return
