@@ -72,16 +72,8 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 		fmt.Fprintln(stdout, BusyMessage)
 		return app.ExitOK
 	}
-	if err != nil {
-		env.Log.Error(task+" failed", slog.String("error", err.Error()))
-		fmt.Fprintln(stderr, task+": ОШИБКА: "+domain.Explain(err))
-		return ExitFor(sum, err)
-	}
-	fmt.Fprintln(stdout, sum.String())
-	if sum.Result != domain.ResultOK && sum.Reason() != "" {
-		fmt.Fprintln(stderr, task+": ВНИМАНИЕ: "+sum.Reason())
-	}
-	return ExitFor(sum, nil)
+	tell(stdout, stderr, env.Log, "", task, sum, err)
+	return ExitFor(sum, err)
 }
 
 // SchedulerHelp is bin/scheduler's usage.
@@ -184,16 +176,8 @@ func (e *schedEnv) Run(ctx context.Context, task string) error {
 	if code := ExitFor(sum, err); code > *e.exit {
 		*e.exit = code
 	}
-	if err != nil {
-		e.Log.Error(task+" failed", slog.String("error", err.Error()))
-		fmt.Fprintln(e.errOut, task+": ОШИБКА: "+domain.Explain(err))
-		return err
-	}
-	fmt.Fprintln(e.out, time.Now().In(applog.Almaty).Format(time.DateTime), sum.String())
-	if sum.Result != domain.ResultOK && sum.Reason() != "" {
-		fmt.Fprintln(e.errOut, task+": ВНИМАНИЕ: "+sum.Reason())
-	}
-	return nil
+	tell(e.out, e.errOut, e.Log, time.Now().In(applog.Almaty).Format(time.DateTime), task, sum, err)
+	return err
 }
 
 func (e *schedEnv) Setting(ctx context.Context, key string) (string, bool, error) {

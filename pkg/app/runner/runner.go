@@ -7,7 +7,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -188,33 +187,6 @@ func CheckAlerts(ctx context.Context, e *wiring.Env, now time.Time) {
 	if _, err := alert.New(tg, e.Store, e.Log, alert.Policy{}).CheckSource(ctx, e.Store, now); err != nil {
 		e.Log.Warn("alert check failed", slog.String("error", err.Error()))
 	}
-}
-
-// AnswerLine is what follows "<WORD> <task>: " in cron.cgi's answer: the
-// counts, and for a warn the first reason (and how many more there are).
-func AnswerLine(s syncer.Summary) string {
-	line := s.Counts()
-	if s.Result == domain.ResultOK || s.Reason() == "" {
-		return line
-	}
-	return line + ". Причина: " + s.Reason()
-}
-
-// ExitFor is a finished run's exit code: 0 ok, 1 warn or a run stopped by
-// the database, a token or a ban, 2 a configuration error (a .env value
-// the account refuses, a bad .env).
-func ExitFor(sum syncer.Summary, err error) int {
-	if err != nil {
-		var se *domain.SettingError
-		if errors.As(err, &se) {
-			return app.ExitConfig
-		}
-		return app.ExitCode(err)
-	}
-	if sum.Result == domain.ResultOK || sum.Result == "" {
-		return app.ExitOK
-	}
-	return app.ExitFail
 }
 
 // returnWindow maps KASPI_RETURN_WINDOW_DAYS=0 (not watched) to the
