@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/cronpaths"
 )
 
 const usage = `Usage: cron_paths [--show-secret]
@@ -32,5 +33,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		return app.ExitOK
 	}
-	return app.CronPathsMain(args, app.Options{Getenv: getenv}, stdout, stderr)
+	return cronpaths.Main(args, app.Options{Getenv: getenv}, stdout, stderr)
 }

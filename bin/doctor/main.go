@@ -18,6 +18,7 @@ import (
 
 	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/doctor"
 	"kaspi-amocrm/pkg/status"
@@ -75,7 +76,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 // printStatus prints the status report; it needs only the database.
 func printStatus(ctx context.Context, getenv func(string) string, format string, stdout, stderr io.Writer) int {
-	env, err := app.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
+	env, err := wiring.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitCode(err)
@@ -103,7 +104,7 @@ func check(ctx context.Context, getenv func(string) string, format string, fix b
 	}
 	rep := doctor.Run(ctx, doctor.Options{
 		Root: paths.Root, Getenv: getenv, Fix: fix, Version: app.Version,
-		Connect: doctor.Wiring{StoreConfig: app.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
+		Connect: doctor.Wiring{StoreConfig: wiring.StoreConfig, Logger: slog.New(slog.DiscardHandler)},
 		// "No successful run for 30 minutes" must reach the owner even
 		// when cron itself stopped: doctor checks the alerts too.
 		Alerts: func(ctx context.Context) (int, bool, error) { return sendAlerts(ctx, getenv) },
@@ -126,7 +127,7 @@ func check(ctx context.Context, getenv func(string) string, format string, fix b
 }
 
 func sendAlerts(ctx context.Context, getenv func(string) string) (sent int, configured bool, err error) {
-	env, err := app.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
+	env, err := wiring.Open(ctx, config.NeedDB, app.Options{Getenv: getenv, AnySchema: true})
 	if err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/endpoints"
 )
 
 const usage = `Usage: api_status_mapping.cgi?action=get_mappings|get_kaspi_statuses|get_stats|get_amo_pipelines|get_amo_status_ids|upsert_mapping|delete_mapping|toggle_mapping
@@ -27,5 +28,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if !app.ServedByWeb(getenv) && app.PrintVersion("api_status_mapping.cgi", args, stdout) {
 		return app.ExitOK
 	}
-	return app.ServeEndpoint(app.MappingHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
+	return app.ServeEndpoint(endpoints.MappingHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

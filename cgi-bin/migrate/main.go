@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/endpoints"
 )
 
 const usage = `Usage: migrate.cgi?token=CRON_SECRET   (in a browser / в браузере)
@@ -29,5 +30,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if !app.ServedByWeb(getenv) && app.PrintVersion("migrate.cgi", args, stdout) {
 		return app.ExitOK
 	}
-	return app.ServeEndpoint(app.MigrateHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
+	return app.ServeEndpoint(endpoints.MigrateHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/endpoints"
 )
 
 const usage = `Usage: oauth_callback.cgi (called by amoCRM as the integration Redirect URI)
@@ -28,5 +29,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if !app.ServedByWeb(getenv) && app.PrintVersion("oauth_callback.cgi", args, stdout) {
 		return app.ExitOK
 	}
-	return app.ServeEndpoint(app.OAuthHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
+	return app.ServeEndpoint(endpoints.OAuthHandler(app.Options{Getenv: getenv}), usage, args, getenv, stdout, stderr)
 }

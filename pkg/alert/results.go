@@ -53,11 +53,7 @@ func ResultChanges(r status.Report, told map[string]string) ([]Alert, map[string
 		case cur == domain.ResultOK:
 			out = append(out, Alert{Key: key, Text: fmt.Sprintf("✓ Kaspi → amoCRM: %s — снова без ошибок.", title)})
 		case prev.Worse(cur) == cur: // ok → warn/error, warn → error
-			word := "ПРЕДУПРЕЖДЕНИЕ"
-			mark := "⚠"
-			if cur == domain.ResultError {
-				word, mark = "ОШИБКА", "✗"
-			}
+			mark, word := status.ResultSign(string(cur))
 			text := fmt.Sprintf("%s Kaspi → amoCRM: %s — %s", mark, title, word)
 			if ts.Reason != "" {
 				text += ": " + short(ts.Reason)

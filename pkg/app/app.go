@@ -3,6 +3,11 @@
 // root (bin/fetch_new, cgi-bin/cron.cgi), so the root is the parent of the
 // binary's own folder; APP_ROOT overrides it (tests, development, unusual
 // layouts).
+//
+// It also reads the .env, opens the log, names the exit codes and builds
+// the API clients (clients.go) — everything the programs share that needs
+// no database. Opening the database is pkg/app/wiring's job, so a program
+// that never opens one (cron_paths) links no database driver.
 package app
 
 import (

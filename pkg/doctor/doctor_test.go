@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/ratelimit"
@@ -163,7 +163,7 @@ func (in *install) run() Report {
 func (in *install) options() Options {
 	return Options{
 		Root: in.root, Now: in.now, Host: &in.host, Fix: in.fix,
-		Connect: Wiring{StoreConfig: app.StoreConfig, AmoLimiter: ratelimit.New("", 1000)},
+		Connect: Wiring{StoreConfig: wiring.StoreConfig, AmoLimiter: ratelimit.New("", 1000)},
 	}
 }
 

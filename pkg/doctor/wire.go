@@ -6,12 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
-	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/ratelimit"
 	"kaspi-amocrm/pkg/store"
 )
@@ -20,9 +19,8 @@ import (
 // from the config exactly as the other programs build them.
 type Wiring struct {
 	// StoreConfig maps the config onto the store's; required. It is the
-	// programs' own mapping (app.StoreConfig), passed in so that doctor
-	// opens exactly the database they open and this package does not link
-	// the wiring of the web endpoints.
+	// programs' own mapping (wiring.StoreConfig), passed in so that doctor
+	// opens exactly the database they open.
 	StoreConfig func(config.Config) store.Config
 	Logger      *slog.Logger
 	HTTPClient  *http.Client // nil: the clients' defaults
@@ -45,38 +43,29 @@ func (w Wiring) OpenDB(ctx context.Context, cfg config.Config) (Database, func()
 	return db, func() { db.Close() }, nil
 }
 
+// clients is the programs' own constructor of the API clients, tuned for
+// a person waiting at the screen: fail fast.
+func (w Wiring) clients(cfg config.Config) app.Clients {
+	return app.Clients{Config: cfg, Storage: filepath.Join(cfg.Root, "storage"), Log: w.Logger,
+		HTTPClient: w.HTTPClient, AmoLimiter: w.AmoLimiter, Interactive: true}
+}
+
 // Amo builds the amoCRM client over the database's token store.
 func (w Wiring) Amo(cfg config.Config, db Database) (Amo, error) {
-	base, err := amocrm.BaseURL(cfg.AmoSubdomain)
-	if err != nil {
+	// The owner sees the client's own words about a bad AMO_SUBDOMAIN.
+	if _, err := amocrm.BaseURL(cfg.AmoSubdomain); err != nil {
 		return nil, err
 	}
 	tokens, ok := db.(domain.TokenStore)
 	if !ok {
 		return nil, errors.New("doctor: the database keeps no tokens")
 	}
-	storage := filepath.Join(cfg.Root, "storage")
-	lim := w.AmoLimiter
-	if lim == nil {
-		lim = amocrm.NewLimiter(storage, float64(cfg.AmoMaxRPS))
-	}
-	return amocrm.New(amocrm.Config{
-		BaseURL: base, ClientID: cfg.AmoClientID, ClientSecret: cfg.AmoClientSecret.Reveal(),
-		RedirectURI:    cfg.AmoRedirectURI,
-		EnvAccessToken: cfg.AmoAccessToken.Reveal(), EnvRefreshToken: cfg.AmoRefreshToken.Reveal(),
-		EnvExpiresAt: cfg.AmoExpiresAt,
-		Tokens:       tokens, Settings: db,
-		Limiter: lim, LockDir: storage,
-		HTTPClient: w.HTTPClient, Logger: w.Logger,
-		// doctor answers a person waiting at the screen: fail fast.
-		Retries: 1, BackoffBase: 200 * time.Millisecond,
-	})
+	c := w.clients(cfg)
+	c.Tokens, c.Settings = tokens, db
+	return c.Amo()
 }
 
 // Kaspi builds the Kaspi client.
 func (w Wiring) Kaspi(cfg config.Config) (OrderLookup, error) {
-	return kaspi.New(kaspi.Config{
-		BaseURL: cfg.KaspiAPIBase, Token: cfg.KaspiAPIToken.Reveal(), HTTPClient: w.HTTPClient,
-		Logger: w.Logger, MaxRetries: 1, RetryBase: 200 * time.Millisecond, Timeout: 20 * time.Second,
-	}), nil
+	return w.clients(cfg).Kaspi(), nil
 }

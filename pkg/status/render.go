@@ -196,17 +196,28 @@ func stamp(t time.Time, loc *time.Location) string {
 
 // ResultRU is a task's result in words: «успешно» only for ok.
 func ResultRU(res string) string {
+	mark, word := ResultSign(res)
+	if mark == "" {
+		return word
+	}
+	return mark + " " + word
+}
+
+// ResultSign is a result's mark and word, as the status report and the
+// alerts show them: ✓ успешно, ⚠ ПРЕДУПРЕЖДЕНИЕ, ✗ ОШИБКА; no mark for
+// a task that has not finished yet or an unknown result.
+func ResultSign(res string) (mark, word string) {
 	switch res {
 	case "ok":
-		return "✓ успешно"
+		return "✓", "успешно"
 	case "warn":
-		return "⚠ ПРЕДУПРЕЖДЕНИЕ"
+		return "⚠", "ПРЕДУПРЕЖДЕНИЕ"
 	case "error":
-		return "✗ ОШИБКА"
+		return "✗", "ОШИБКА"
 	case "":
-		return "ещё не завершался"
+		return "", "ещё не завершался"
 	}
-	return res
+	return "", res
 }
 
 // NextTryRU says when a set-aside order is tried again.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/applog"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/runlock"
@@ -60,7 +61,7 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 	if o.LogAlso == nil {
 		o.LogAlso = stderr
 	}
-	env, err := app.Open(ctx, app.NeedSync, o)
+	env, err := wiring.Open(ctx, app.NeedSync, o)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return app.ExitCode(err)
@@ -71,16 +72,8 @@ func TaskMain(ctx context.Context, task string, args []string, o app.Options, st
 		fmt.Fprintln(stdout, BusyMessage)
 		return app.ExitOK
 	}
-	if err != nil {
-		env.Log.Error(task+" failed", slog.String("error", err.Error()))
-		fmt.Fprintln(stderr, task+": ОШИБКА: "+domain.Explain(err))
-		return ExitFor(sum, err)
-	}
-	fmt.Fprintln(stdout, sum.String())
-	if sum.Result != domain.ResultOK && sum.Reason() != "" {
-		fmt.Fprintln(stderr, task+": ВНИМАНИЕ: "+sum.Reason())
-	}
-	return ExitFor(sum, nil)
+	tell(stdout, stderr, env.Log, "", task, sum, err)
+	return ExitFor(sum, err)
 }
 
 // SchedulerHelp is bin/scheduler's usage.
@@ -99,7 +92,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	p := o.Paths
 	if p.Root == "" {
 		var err error
-		if p, err = app.Locate(getenv(o)); err != nil {
+		if p, err = app.Locate(o.GetenvFunc()); err != nil {
 			fmt.Fprintln(stderr, err)
 			return app.ExitFail
 		}
@@ -142,7 +135,7 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 		Tasks: scheduler.DefaultTasks,
 		Log:   log,
 		Open: func(ctx context.Context) (scheduler.Env, error) {
-			env, err := app.Open(ctx, app.NeedSync, o)
+			env, err := wiring.Open(ctx, app.NeedSync, o)
 			if err != nil {
 				return nil, err
 			}
@@ -168,16 +161,9 @@ func SchedulerMain(ctx context.Context, args []string, o app.Options, stdout, st
 	return app.ExitOK
 }
 
-func getenv(o app.Options) func(string) string {
-	if o.Getenv != nil {
-		return o.Getenv
-	}
-	return os.Getenv
-}
-
 // schedEnv runs the scheduler's tasks in-process under the lock it holds.
 type schedEnv struct {
-	*app.Env
+	*wiring.Env
 	out, errOut io.Writer
 	exit        *int // the worst exit code so far (--once exits with it)
 }
@@ -190,16 +176,8 @@ func (e *schedEnv) Run(ctx context.Context, task string) error {
 	if code := ExitFor(sum, err); code > *e.exit {
 		*e.exit = code
 	}
-	if err != nil {
-		e.Log.Error(task+" failed", slog.String("error", err.Error()))
-		fmt.Fprintln(e.errOut, task+": ОШИБКА: "+domain.Explain(err))
-		return err
-	}
-	fmt.Fprintln(e.out, time.Now().In(applog.Almaty).Format(time.DateTime), sum.String())
-	if sum.Result != domain.ResultOK && sum.Reason() != "" {
-		fmt.Fprintln(e.errOut, task+": ВНИМАНИЕ: "+sum.Reason())
-	}
-	return nil
+	tell(e.out, e.errOut, e.Log, time.Now().In(applog.Almaty).Format(time.DateTime), task, sum, err)
+	return err
 }
 
 func (e *schedEnv) Setting(ctx context.Context, key string) (string, bool, error) {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/app/endpoints"
 	"kaspi-amocrm/pkg/sandbox/amofake"
 )
 
@@ -159,7 +159,7 @@ func TestNoEnvFile_SaysTheFileIsMissing(t *testing.T) {
 	if err := os.Remove(filepath.Join(s.Root, ".env")); err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range []http.Handler{CronHandler(opts(s)), app.MigrateHandler(opts(s))} {
+	for _, h := range []http.Handler{CronHandler(opts(s)), endpoints.MigrateHandler(opts(s))} {
 		w := s.Do(h, "GET", "/?task=new&token=x", nil)
 		body := w.Body.String()
 		if w.Code != http.StatusInternalServerError || !strings.Contains(body, "Файл .env не найден") ||

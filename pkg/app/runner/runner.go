@@ -7,7 +7,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +14,9 @@ import (
 
 	"kaspi-amocrm/pkg/alert"
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
-	"kaspi-amocrm/pkg/kaspi"
 	"kaspi-amocrm/pkg/runlock"
 	"kaspi-amocrm/pkg/syncer"
 )
@@ -42,29 +41,12 @@ func TaskName(s string) (string, bool) {
 	return "", false
 }
 
-// Kaspi builds the Kaspi client of an environment (store 1's token).
-func Kaspi(e *app.Env) *kaspi.Client {
-	return KaspiStore(e, e.Config.KaspiAPIToken)
-}
-
-// KaspiStore builds the Kaspi client of one store's token.
-func KaspiStore(e *app.Env, token config.Secret) *kaspi.Client {
-	return kaspi.New(kaspi.Config{
-		BaseURL: e.Config.KaspiAPIBase,
-		Token:   token.Reveal(),
-		Logger:  e.Log,
-	})
-}
-
-// StoreClients builds the Kaspi clients of stores 2 … 9.
-func StoreClients(e *app.Env) map[int]syncer.StoreClient {
+// StoreClients are the Kaspi clients of stores 2 … 9 as the use cases
+// need them.
+func StoreClients(c app.Clients) map[int]syncer.StoreClient {
 	out := map[int]syncer.StoreClient{}
-	for _, st := range e.Config.KaspiStores {
-		if st.No == 1 {
-			continue
-		}
-		kc := KaspiStore(e, st.Token)
-		out[st.No] = syncer.StoreClient{Kaspi: kc, Writer: kc}
+	for no, kc := range c.KaspiStores() {
+		out[no] = syncer.StoreClient{Kaspi: kc, Writer: kc}
 	}
 	return out
 }
@@ -81,7 +63,7 @@ func SyncStores(c config.Config) []syncer.Store {
 }
 
 // SyncConfig is the use cases' configuration from .env.
-func SyncConfig(e *app.Env) syncer.Config {
+func SyncConfig(e *wiring.Env) syncer.Config {
 	c := e.Config
 	sc := syncer.Config{
 		PipelineID:                 c.AmoPipelineID,
@@ -113,7 +95,7 @@ func SyncConfig(e *app.Env) syncer.Config {
 // ConfigWarnings lists the settings that make every run warn without
 // stopping it (Russian, one reason each). Checks of .env that should reach
 // the owner through the run's result go here.
-func ConfigWarnings(e *app.Env) []string { return e.Config.Warnings() }
+func ConfigWarnings(e *wiring.Env) []string { return e.Config.Warnings() }
 
 // Options tune one run.
 type Options struct {
@@ -134,7 +116,7 @@ type Options struct {
 // alerts (CheckAlerts). Every way a task starts — bin/fetch_new,
 // bin/reconcile, a scheduler tick, cron.cgi — passes here. A held lock
 // returns an error wrapping domain.ErrBusy with nothing done.
-func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summary, error) {
+func Run(ctx context.Context, e *wiring.Env, task string, o Options) (syncer.Summary, error) {
 	var sum syncer.Summary
 	name, ok := TaskName(task)
 	if !ok {
@@ -161,7 +143,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	// the file owners send to support.
 	e.Log.Info(name+" started", slog.String("version", app.Version))
 
-	amo, err := e.Amo()
+	clients := e.Clients()
+	amo, err := clients.Amo()
 	if err != nil {
 		return sum, err
 	}
@@ -174,8 +157,8 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 	if out == nil {
 		out = io.Discard
 	}
-	kc := Kaspi(e)
-	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Stores: StoreClients(e),
+	kc := clients.Kaspi()
+	deps := syncer.Deps{Ledger: e.Store, CRM: amo, Kaspi: kc, Actions: e.Store, Writer: kc, Stores: StoreClients(clients),
 		Logger: e.Log, Out: out}
 	if name == TaskFetchNew {
 		sum, err = syncer.FetchNew(ctx, cfg, deps)
@@ -195,7 +178,7 @@ func Run(ctx context.Context, e *app.Env, task string, o Options) (syncer.Summar
 // per its repeat interval. It does nothing unless both Telegram keys are
 // set. A failure to check or send is logged and never fails the run: the
 // alert is tried again after the next run.
-func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
+func CheckAlerts(ctx context.Context, e *wiring.Env, now time.Time) {
 	c := e.Config
 	if !c.AlertTelegramBotToken.IsSet() || c.AlertTelegramChatID == "" || ctx.Err() != nil {
 		return
@@ -204,33 +187,6 @@ func CheckAlerts(ctx context.Context, e *app.Env, now time.Time) {
 	if _, err := alert.New(tg, e.Store, e.Log, alert.Policy{}).CheckSource(ctx, e.Store, now); err != nil {
 		e.Log.Warn("alert check failed", slog.String("error", err.Error()))
 	}
-}
-
-// AnswerLine is what follows "<WORD> <task>: " in cron.cgi's answer: the
-// counts, and for a warn the first reason (and how many more there are).
-func AnswerLine(s syncer.Summary) string {
-	line := s.Counts()
-	if s.Result == domain.ResultOK || s.Reason() == "" {
-		return line
-	}
-	return line + ". Причина: " + s.Reason()
-}
-
-// ExitFor is a finished run's exit code: 0 ok, 1 warn or a run stopped by
-// the database, a token or a ban, 2 a configuration error (a .env value
-// the account refuses, a bad .env).
-func ExitFor(sum syncer.Summary, err error) int {
-	if err != nil {
-		var se *domain.SettingError
-		if errors.As(err, &se) {
-			return app.ExitConfig
-		}
-		return app.ExitCode(err)
-	}
-	if sum.Result == domain.ResultOK || sum.Result == "" {
-		return app.ExitOK
-	}
-	return app.ExitFail
 }
 
 // returnWindow maps KASPI_RETURN_WINDOW_DAYS=0 (not watched) to the

@@ -12,6 +12,7 @@ import (
 
 	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/runlock"
@@ -231,7 +232,7 @@ func TestSyncConfig_CarriesContactIndexMax(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := SyncConfig(&app.Env{Config: c}).ContactIndexMax; got != want {
+		if got := SyncConfig(&wiring.Env{Config: c}).ContactIndexMax; got != want {
 			t.Errorf("AMO_CONTACT_INDEX_MAX=%q: %d, want %d", env, got, want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/endpoints"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/status"
@@ -15,12 +16,12 @@ import (
 
 // CronHandler serves cron.cgi?task=new|reconcile|status.
 func CronHandler(o app.Options) http.Handler {
-	return app.WebHandler(o, app.NeedSync, false, func(cfg config.Config, log *slog.Logger, lz *app.Lazy) (http.Handler, error) {
+	return endpoints.WebHandler(o, app.NeedSync, false, func(cfg config.Config, log *slog.Logger, lz *endpoints.Lazy) (http.Handler, error) {
 		return &web.Cron{Secret: cfg.CronSecret.Reveal(), Tasks: cronTasks{lz}, Log: log}, nil
 	})
 }
 
-type cronTasks struct{ lz *app.Lazy }
+type cronTasks struct{ lz *endpoints.Lazy }
 
 func (t cronTasks) Run(ctx context.Context, task string) (domain.Result, string, error) {
 	env, err := t.lz.Get(ctx)

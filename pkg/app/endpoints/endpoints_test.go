@@ -1,7 +1,6 @@
-package app
+package endpoints
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
 	"kaspi-amocrm/pkg/sandbox/amofake"
 	"kaspi-amocrm/pkg/store/storetest"
@@ -21,8 +21,8 @@ import (
 
 const testSecret = apptest.Secret
 
-func opts(s *apptest.Site) Options {
-	return Options{Paths: At(s.Root), Getenv: apptest.Getenv}
+func opts(s *apptest.Site) app.Options {
+	return app.Options{Paths: app.At(s.Root), Getenv: apptest.Getenv}
 }
 
 func hostOf(raw string) string { u, _ := url.Parse(raw); return u.Host }
@@ -179,7 +179,7 @@ func TestOAuth_ExchangeErrorIsSummarised(t *testing.T) {
 func TestOAuth_ForeignAccountIsRefused(t *testing.T) {
 	s := apptest.New(t, false)
 	s.Migrate()
-	lz := &Lazy{o: opts(s), Need: NeedOAuth}
+	lz := &Lazy{o: opts(s), Need: app.NeedOAuth}
 	defer lz.Close()
 	h := &web.OAuth{Secret: testSecret, ClientID: s.Amo.Options().ClientID, BaseURL: s.AmoURL,
 		Subdomain: "shop", Backend: &oauthBackend{lz: lz}}
@@ -302,7 +302,7 @@ func testMappingAPI(t *testing.T, s *apptest.Site) {
 
 // Whatever placeholder .env.example ships for CRON_SECRET counts as unset.
 func TestExampleSecret_OfEnvExampleIsRefused(t *testing.T) {
-	b, err := os.ReadFile("../../.env.example")
+	b, err := os.ReadFile("../../../.env.example")
 	if err != nil {
 		t.Fatalf(".env.example: %v", err)
 	}
@@ -314,18 +314,5 @@ func TestExampleSecret_OfEnvExampleIsRefused(t *testing.T) {
 			}
 			return
 		}
-	}
-}
-
-// cron_paths works without any .env.
-func TestCronPathsMain_WithoutEnv(t *testing.T) {
-	root := t.TempDir()
-	var out, errb bytes.Buffer
-	code := CronPathsMain(nil, Options{Paths: At(root), Getenv: apptest.Getenv}, &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), filepath.Join(root, "bin", "scheduler")+" --once") {
-		t.Fatalf("exit %d out %q err %q", code, out.String(), errb.String())
-	}
-	if _, err := os.Stat(filepath.Join(root, "logs")); err != nil {
-		t.Fatal("logs/ not created")
 	}
 }

@@ -1,4 +1,8 @@
-package app
+// Package endpoints wires the web endpoints that do not sync —
+// migrate.cgi, oauth_callback.cgi and api_status_mapping.cgi — to the
+// database and amoCRM, and gives every endpoint (cron.cgi too) its
+// per-request environment (WebHandler, Lazy).
+package endpoints
 
 import (
 	"context"
@@ -13,7 +17,8 @@ import (
 	"time"
 
 	"kaspi-amocrm/pkg/amocrm"
-	"kaspi-amocrm/pkg/applog"
+	"kaspi-amocrm/pkg/app"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/config"
 	"kaspi-amocrm/pkg/domain"
 	"kaspi-amocrm/pkg/store"
@@ -36,28 +41,27 @@ func ShowConfigError(err error) error {
 // Need may be lowered before the first Get (the status report needs only
 // the database).
 type Lazy struct {
-	o         Options
+	o         app.Options
 	Need      config.Need
 	anySchema bool
 
-	env  *Env
+	env  *wiring.Env
 	err  error
 	done bool
 }
 
 // Get opens the environment once; errors come ready for the error table.
-func (l *Lazy) Get(ctx context.Context) (*Env, error) {
+func (l *Lazy) Get(ctx context.Context) (*wiring.Env, error) {
 	if !l.done {
 		o := l.o
 		o.AnySchema = l.anySchema
-		l.env, l.err = Open(ctx, l.Need, o)
+		l.env, l.err = wiring.Open(ctx, l.Need, o)
 		l.done = true
 		if l.err != nil {
-			var sb *schemaBehind
-			if !errors.As(l.err, &sb) {
+			if !errors.Is(l.err, web.ErrSchemaBehind) {
 				l.err = ShowConfigError(l.err)
 				var pe *web.PublicError
-				if !errors.As(l.err, &pe) && errors.Is(l.err, errOpenDB) {
+				if !errors.As(l.err, &pe) && errors.Is(l.err, wiring.ErrOpenDB) {
 					// The server, port, user and database name (the
 					// SQLite path) are for the log and the shell only.
 					l.err = &web.PublicError{Status: http.StatusInternalServerError, Err: l.err,
@@ -73,16 +77,12 @@ func (l *Lazy) Get(ctx context.Context) (*Env, error) {
 // Close releases what Get opened.
 func (l *Lazy) Close() { l.env.Close() }
 
-// errOpenDB marks a failure to connect (its text names the server, never
-// the password, so the owner may see it).
-var errOpenDB = errors.New("database unavailable")
-
 // WebHandler builds a per-request handler: .env is read without requirements
 // (only the secret is needed before the token check), a log is opened, and
 // build returns the endpoint's handler over a lazily opened environment.
-func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error)) http.Handler {
+func WebHandler(o app.Options, need config.Need, anySchema bool, build func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error)) http.Handler {
 	return web.PerRequest(nil, func(ctx context.Context) (http.Handler, func(), error) {
-		p, cfg, err := LoadConfig(0, o)
+		p, cfg, err := app.LoadConfig(0, o)
 		if err != nil {
 			return nil, nil, ShowConfigError(err)
 		}
@@ -94,7 +94,7 @@ func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg conf
 		var closers []func()
 		log := slog.New(slog.DiscardHandler)
 		if err := p.Ensure(); err == nil {
-			if l, c, err := applog.OpenWith(applog.Options{Dir: p.Logs, RetentionDays: cfg.LogRetentionDays, Secrets: secretsOf(cfg)}); err == nil {
+			if l, c, err := app.OpenLog(p, cfg, nil); err == nil {
 				log = l
 				closers = append(closers, func() { c.Close() })
 			}
@@ -117,8 +117,8 @@ func WebHandler(o Options, need config.Need, anySchema bool, build func(cfg conf
 }
 
 // MigrateHandler serves migrate.cgi.
-func MigrateHandler(o Options) http.Handler {
-	return WebHandler(o, NeedMigrate, true, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
+func MigrateHandler(o app.Options) http.Handler {
+	return WebHandler(o, app.NeedMigrate, true, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
 		return &web.Migrate{Secret: cfg.CronSecret.Reveal(), Migrator: migrator{lz}, Log: log}, nil
 	})
 }
@@ -138,9 +138,9 @@ func (m migrator) Migrate(ctx context.Context) (uint, string, error) {
 }
 
 // OAuthHandler serves oauth_callback.cgi.
-func OAuthHandler(o Options) http.Handler {
-	return WebHandler(o, NeedOAuth, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
-		base, err := AmoBaseURL(cfg)
+func OAuthHandler(o app.Options) http.Handler {
+	return WebHandler(o, app.NeedOAuth, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
+		base, err := app.AmoBaseURL(cfg)
 		if err != nil {
 			return nil, &config.Error{Lines: []string{"AMO_SUBDOMAIN: не задан или неверен — поддомен amoCRM (shop), хост (shop.amocrm.ru) или адрес (https://shop.amocrm.ru)"}}
 		}
@@ -148,8 +148,8 @@ func OAuthHandler(o Options) http.Handler {
 			Secret:    cfg.CronSecret.Reveal(),
 			ClientID:  cfg.AmoClientID,
 			BaseURL:   base,
-			Subdomain: AmoSubdomain(cfg),
-			Backend:   &oauthBackend{lz: lz, checkID: AmoSubdomain(cfg) == ""},
+			Subdomain: app.AmoSubdomain(cfg),
+			Backend:   &oauthBackend{lz: lz, checkID: app.AmoSubdomain(cfg) == ""},
 			Gate:      &web.OAuthGate{Storage: lz.o.Paths.Storage},
 			Log:       log,
 		}, nil
@@ -173,7 +173,7 @@ type oauthBackend struct {
 // the first successful authorization.
 const accountIDKey = "amocrm_account_id"
 
-func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
+func (b *oauthBackend) open(ctx context.Context) (*wiring.Env, error) {
 	env, err := b.lz.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,9 @@ func (b *oauthBackend) open(ctx context.Context) (*Env, error) {
 	if b.amo == nil {
 		// A code exchange never queues behind a sync: no slot within
 		// exchangeMaxWait and it fails at once.
-		if b.amo, err = env.amo(exchangeMaxWait); err != nil {
+		c := env.Clients()
+		c.AmoMaxWait = exchangeMaxWait
+		if b.amo, err = c.Amo(); err != nil {
 			return nil, ShowConfigError(err)
 		}
 	}
@@ -255,8 +257,8 @@ func (b *oauthBackend) SaveToken(ctx context.Context, tok domain.Token) error {
 }
 
 // MappingHandler serves api_status_mapping.cgi.
-func MappingHandler(o Options) http.Handler {
-	return WebHandler(o, NeedMapping, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
+func MappingHandler(o app.Options) http.Handler {
+	return WebHandler(o, app.NeedMapping, false, func(cfg config.Config, log *slog.Logger, lz *Lazy) (http.Handler, error) {
 		return &web.Mapping{Secret: cfg.CronSecret.Reveal(), Backend: &mappingBackend{lz: lz}, Log: log}, nil
 	})
 }
@@ -329,7 +331,7 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 	if env.Config.AmoSubdomain == "" {
 		return nil, &web.PublicError{Status: http.StatusInternalServerError, Msg: "AMO_SUBDOMAIN is not set in .env", Err: web.ErrConfig}
 	}
-	amo, err := env.Amo()
+	amo, err := env.Clients().Amo()
 	if err != nil {
 		return nil, ShowConfigError(err)
 	}
@@ -352,7 +354,7 @@ func (b *mappingBackend) Pipelines(ctx context.Context) ([]web.Pipeline, error) 
 // every endpoint would answer "CRON_SECRET пустой", which sends the owner
 // looking in the wrong place. Say the file is missing and where it is
 // expected; the answer names no absolute path (anyone may ask).
-func envFileMissing(p Paths, cfg config.Config) error {
+func envFileMissing(p app.Paths, cfg config.Config) error {
 	if cfg.CronSecret.IsSet() {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package app
+package endpoints
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/apptest"
+	"kaspi-amocrm/pkg/app/wiring"
 	"kaspi-amocrm/pkg/web"
 )
 
@@ -108,12 +110,12 @@ func TestOAuthGate_ExchangesAreCapped(t *testing.T) {
 func TestMarkingTokens_FoundPairWritesTheMarker(t *testing.T) {
 	s := apptest.New(t, true)
 	s.Migrate()
-	env, err := Open(context.Background(), NeedOAuth, opts(s))
+	env, err := wiring.Open(context.Background(), app.NeedOAuth, opts(s))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	amo, err := env.Amo()
+	amo, err := env.Clients().Amo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package app
+package cronpaths
 
 import (
 	"fmt"
@@ -7,12 +7,13 @@ import (
 	"runtime"
 	"strconv"
 
-	"kaspi-amocrm/pkg/cronpaths"
+	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/web"
 )
 
-// CronPathsMain is bin/cron_paths [--show-secret]. It works without .env.
-func CronPathsMain(args []string, o Options, stdout, stderr io.Writer) int {
+// Main is bin/cron_paths [--show-secret]. It works without .env, and
+// opens no database (so the program links no database driver).
+func Main(args []string, o app.Options, stdout, stderr io.Writer) int {
 	show := false
 	for _, a := range args {
 		switch a {
@@ -26,16 +27,16 @@ func CronPathsMain(args []string, o Options, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	p, cfg, _ := LoadConfig(0, o) // a missing or broken .env only leaves placeholders
+	p, cfg, _ := app.LoadConfig(0, o) // a missing or broken .env only leaves placeholders
 	if p.Root == "" {
 		fmt.Fprintln(stderr, "cron_paths: cannot find the app root")
 		return 1
 	}
 	_ = p.Ensure()
-	params := cronpaths.Params{
+	params := Params{
 		Root:    p.Root,
 		Arch:    runtime.GOARCH,
-		CGIBase: cronpaths.CGIBaseFromRedirect(cfg.AmoRedirectURI),
+		CGIBase: CGIBaseFromRedirect(cfg.AmoRedirectURI),
 	}
 	for _, st := range cfg.KaspiStores {
 		if st.Token.IsSet() {
@@ -48,7 +49,7 @@ func CronPathsMain(args []string, o Options, stdout, stderr io.Writer) int {
 	if u, err := user.Current(); err == nil && u.Username != "" && u.Uid != strconv.Itoa(0) {
 		params.User = u.Username
 	}
-	if err := cronpaths.Write(stdout, params); err != nil {
+	if err := Write(stdout, params); err != nil {
 		fmt.Fprintln(stderr, "cron_paths:", err)
 		return 1
 	}
