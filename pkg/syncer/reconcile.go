@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -393,6 +394,11 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 		upd = upd[n:]
 	}
 
+	unsure, err := r.unsureNotes(ctx)
+	if err != nil {
+		return err
+	}
+	wasUnsure := maps.Clone(unsure)
 	var notes []*change
 	for _, code := range codes {
 		if c := changes[code]; !failed[code] && !gone[code] && (c.statusChanged || c.totalChanged) {
@@ -401,7 +407,7 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 	}
 	for len(notes) > 0 {
 		n := min(len(notes), domain.MaxBatch)
-		if err := r.changeNotes(ctx, notes[:n], failed, gone); err != nil {
+		if err := r.changeNotes(ctx, notes[:n], unsure, failed, gone); err != nil {
 			return err
 		}
 		notes = notes[n:]
@@ -409,6 +415,14 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 
 	if r.cfg.DryRun {
 		return nil
+	}
+	for _, code := range codes {
+		if !failed[code] {
+			delete(unsure, code) // recorded below, or no longer tracked
+		}
+	}
+	if err := r.saveUnsureNotes(ctx, wasUnsure, unsure); err != nil {
+		return err
 	}
 	for _, code := range codes {
 		c := changes[code]
@@ -542,26 +556,26 @@ func (r *run) liveChanges(ctx context.Context, batch []*change, gone map[string]
 	return out, nil
 }
 
-// changeNotes writes the change notes of one batch.
-func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map[string]bool) error {
-	note := func(c *change) domain.Note {
-		if c.actionNote != "" {
-			return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code, Text: c.actionNote}
-		}
-		return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code,
-			Text: ChangeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)}
-	}
+// changeNotes writes the change notes of one batch. A change in unsure
+// (an earlier write of its note went unanswered) is first looked for on
+// the deal; a write that goes unanswered now puts the change in unsure.
+func (r *run) changeNotes(ctx context.Context, batch []*change, unsure, failed, gone map[string]bool) error {
+	note := changeNoteOf
 	if r.cfg.DryRun {
 		for _, c := range batch {
 			r.printf("проверка без записи: заказ %s — к сделке #%d было бы добавлено примечание: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
 		}
 		return nil
 	}
+	batch, err := r.skipWrittenChanges(ctx, batch, unsure, failed, gone)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
 	notes := make([]domain.Note, 0, len(batch))
 	for _, c := range batch {
 		notes = append(notes, note(c))
 	}
-	err := r.crm.AddNotes(ctx, notes)
+	err = r.crm.AddNotes(ctx, notes)
 	if err == nil {
 		r.sum.Notes += len(batch)
 		return nil
@@ -572,6 +586,7 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 	if errors.Is(err, domain.ErrTransient) {
 		for _, c := range batch {
 			failed[c.o.Code] = true
+			unsure[c.o.Code] = true
 		}
 		return nil
 	}
@@ -588,6 +603,7 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map
 			return fmt.Errorf("amocrm: add notes: %w", err)
 		case errors.Is(err, domain.ErrTransient):
 			failed[c.o.Code] = true
+			unsure[c.o.Code] = true
 		default:
 			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err)))
 			r.printf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))

@@ -171,7 +171,7 @@ func AddressText(a *domain.Address) string {
 // noContact is that reason ("" when a contact is attached).
 func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Заказ Kaspi № %s\n", o.Code)
+	b.WriteString(noteHead(o.Code) + "\n")
 	if o.Status != "" || o.State != "" {
 		fmt.Fprintf(&b, "Статус Kaspi: %s\n", StatusLabel(o.Status, o.State))
 	}
@@ -252,7 +252,8 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 
 // ChangeNote is the note reconcile writes when an order's fate changed at
 // Kaspi: the status change (with the cancellation reason) and/or the new
-// total after a partial cancellation. Empty when there is nothing to say.
+// total after a partial cancellation, under changeHead. Empty when there is
+// nothing to say.
 func ChangeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool, oldTotal int64, totalChanged bool) string {
 	var lines []string
 	if statusChanged {
@@ -267,8 +268,20 @@ func ChangeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool,
 	if totalChanged {
 		lines = append(lines, fmt.Sprintf("Kaspi: сумма заказа изменена с %s на %s", Money(float64(oldTotal)), Money(o.TotalPrice)))
 	}
-	return strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		return ""
+	}
+	return changeHead(o.Code) + "\n" + strings.Join(lines, "\n")
 }
+
+// noteHead is the first words of every note about one order. The order
+// note's first line is exactly this (skipWrittenNotes looks for it followed
+// by a line break); a note about a later change goes on with changeHead.
+func noteHead(code string) string { return "Заказ Kaspi № " + code }
+
+// changeHead is the first line of a note about a change of an order whose
+// deal is already in amoCRM: a change note or the note of a Kaspi action.
+func changeHead(code string) string { return noteHead(code) + " — изменения" }
 
 // noContactReason explains, for the note, why an order's deal has no contact.
 func noContactReason(raw string) string {
