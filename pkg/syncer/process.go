@@ -793,53 +793,33 @@ func missingElement(lines []domain.Line, elements map[string]int64) bool {
 // deals are dropped, the rest is retried order by order so that one bad
 // order is set aside alone.
 func (r *run) linkChunk(ctx context.Context, chunk []*item, links []domain.Link, elements map[string]int64) error {
-	err := r.sendLinks(ctx, links)
-	if err == nil {
-		return r.markStep(ctx, chunk, domain.StepLinked)
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: link products: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		r.noteTransient(err)
-		for _, it := range chunk {
-			r.postpone(it, fmt.Errorf("amocrm: link products: %w", err))
-		}
-		return nil
-	}
-	live, err2 := r.dropDeletedLeads(ctx, chunk)
-	if err2 != nil {
-		return err2
-	}
-	for _, it := range live {
-		ls := Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)
-		if len(chunk) > 1 || len(live) < len(chunk) {
-			err = r.sendLinks(ctx, ls)
-		}
-		switch {
-		case err == nil:
-			if err := r.markStep(ctx, []*item{it}, domain.StepLinked); err != nil {
-				return err
+	return batchWrite[*item]{
+		what: "link products",
+		send: func(items []*item) error {
+			if len(items) == len(chunk) {
+				return r.sendLinks(ctx, links)
 			}
-		case fatal(err):
-			return fmt.Errorf("amocrm: link products: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			r.noteTransient(err)
-			r.postpone(it, fmt.Errorf("amocrm: link products: %w", err))
-		default:
+			var ls []domain.Link
+			for _, it := range items {
+				ls = append(ls, Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)...)
+			}
+			return r.sendLinks(ctx, ls)
+		},
+		live:      func(items []*item) ([]*item, error) { return r.dropDeletedLeads(ctx, items) },
+		done:      func(items []*item) error { return r.markStep(ctx, items, domain.StepLinked) },
+		transient: r.noteTransient,
+		later:     func(it *item, err error) { r.postpone(it, fmt.Errorf("amocrm: link products: %w", err)) },
+		refused: func(it *item, err error) error {
 			// An element deleted or merged by a manager: forget the order's
 			// cached elements so the next attempt resolves them again.
-			for _, l := range ls {
+			for _, l := range Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements) {
 				if err := r.ledger.ForgetElement(ctx, r.cfg.CatalogID, l.ElementID); err != nil {
 					return lerr("forget element", err)
 				}
 			}
-			if err := r.setAside(ctx, it, "amoCRM отклонил привязку товаров: «"+apiText(err)+"»"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+			return r.setAside(ctx, it, "amoCRM отклонил привязку товаров: «"+apiText(err)+"»")
+		},
+	}.run(chunk)
 }
 
 func (r *run) sendLinks(ctx context.Context, links []domain.Link) error {
@@ -877,50 +857,23 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 	if err != nil || len(items) == 0 {
 		return err
 	}
-	send := func(chunk []*item) error {
-		batch := make([]domain.Note, 0, len(chunk))
-		for _, it := range chunk {
-			batch = append(batch, notes[it.code()])
-		}
-		return r.crm.AddNotes(ctx, batch)
-	}
-	err = send(items)
-	if err == nil {
-		return r.markStep(ctx, items, domain.StepDone)
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: add notes: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		r.noteTransient(err)
-		for _, it := range items {
-			r.postpone(it, fmt.Errorf("amocrm: add note: %w", err))
-		}
-		return nil
-	}
-	live, err := r.dropDeletedLeads(ctx, items)
-	if err != nil {
-		return err
-	}
-	for _, it := range live {
-		err := send([]*item{it})
-		switch {
-		case err == nil:
-			if err := r.markStep(ctx, []*item{it}, domain.StepDone); err != nil {
-				return err
+	return batchWrite[*item]{
+		what: "add notes",
+		send: func(chunk []*item) error {
+			batch := make([]domain.Note, 0, len(chunk))
+			for _, it := range chunk {
+				batch = append(batch, notes[it.code()])
 			}
-		case fatal(err):
-			return fmt.Errorf("amocrm: add notes: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			r.noteTransient(err)
-			r.postpone(it, fmt.Errorf("amocrm: add note: %w", err))
-		default:
-			if err := r.setAside(ctx, it, "amoCRM отклонил примечание: «"+apiText(err)+"»"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+			return r.crm.AddNotes(ctx, batch)
+		},
+		live:      func(items []*item) ([]*item, error) { return r.dropDeletedLeads(ctx, items) },
+		done:      func(items []*item) error { return r.markStep(ctx, items, domain.StepDone) },
+		transient: r.noteTransient,
+		later:     func(it *item, err error) { r.postpone(it, fmt.Errorf("amocrm: add note: %w", err)) },
+		refused: func(it *item, err error) error {
+			return r.setAside(ctx, it, "amoCRM отклонил примечание: «"+apiText(err)+"»")
+		},
+	}.run(items)
 }
 
 // skipWrittenNotes finishes resumed orders whose note is already on the

@@ -116,34 +116,14 @@ func (r *run) reconcile(ctx context.Context) error {
 func (r *run) sweepStore(ctx context.Context, st Store, from, to int64, changes map[string]*change, swept map[string]bool) (complete bool, err error) {
 	complete = true
 	for _, state := range domain.AllStates {
-		var buf []domain.Order
-		flush := func() error {
-			err := r.sweepChunk(ctx, buf, changes, swept)
-			buf = buf[:0]
-			return err
-		}
-		err := r.kaspiOf(st.No).ListOrders(ctx, state, from, to, func(o domain.Order) error {
-			if o.Rejected != "" {
-				// Never in the ledger; fetch_new reports it once.
-				return nil
-			}
-			o.StoreNo = st.No
-			buf = append(buf, o)
-			if len(buf) >= ingestChunk {
-				return flush()
-			}
-			return nil
+		// A rejected order is never in the ledger; fetch_new reports it once.
+		keep := func(o domain.Order) bool { return o.Rejected == "" }
+		err := r.listChunks(ctx, st, state, from, to, keep, func(buf []domain.Order) error {
+			return r.sweepChunk(ctx, buf, changes, swept)
 		})
-		if ferr := flush(); ferr != nil && err == nil {
-			err = ferr
-		}
 		if err != nil {
 			if fatal(err) {
-				var le ledgerErr
-				if errors.As(err, &le) {
-					return false, err
-				}
-				return false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
+				return false, err
 			}
 			complete = false
 			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "store", st.No, "state", state, "err", err)
@@ -386,12 +366,8 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 			upd = append(upd, c)
 		}
 	}
-	for len(upd) > 0 {
-		n := min(len(upd), domain.MaxBatch)
-		if err := r.updateLeads(ctx, upd[:n], failed, gone); err != nil {
-			return err
-		}
-		upd = upd[n:]
+	if err := inBatches(upd, func(b []*change) error { return r.updateLeads(ctx, b, failed, gone) }); err != nil {
+		return err
 	}
 
 	unsure, err := r.unsureNotes(ctx)
@@ -405,12 +381,8 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 			notes = append(notes, c)
 		}
 	}
-	for len(notes) > 0 {
-		n := min(len(notes), domain.MaxBatch)
-		if err := r.changeNotes(ctx, notes[:n], unsure, failed, gone); err != nil {
-			return err
-		}
-		notes = notes[n:]
+	if err := inBatches(notes, func(b []*change) error { return r.changeNotes(ctx, b, unsure, failed, gone) }); err != nil {
+		return err
 	}
 
 	if r.cfg.DryRun {
@@ -476,47 +448,28 @@ func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map
 		}
 		return nil
 	}
-	ups := make([]domain.LeadUpdate, 0, len(batch))
-	for _, c := range batch {
-		ups = append(ups, r.leadUpdate(c))
-	}
-	err := r.crm.UpdateLeads(ctx, ups)
-	if err == nil {
-		r.countMoves(batch)
-		return nil
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: update leads: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		r.log.Warn("updating deals failed; retried next run", "err", err)
-		for _, c := range batch {
-			failed[c.o.Code] = true
-		}
-		return nil
-	}
-	live, err := r.liveChanges(ctx, batch, gone)
-	if err != nil {
-		return err
-	}
-	for _, c := range live {
-		err := r.crm.UpdateLeads(ctx, []domain.LeadUpdate{r.leadUpdate(c)})
-		switch {
-		case err == nil:
-			r.countMoves([]*change{c})
-		case fatal(err):
-			return fmt.Errorf("amocrm: update leads: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			failed[c.o.Code] = true
-		default:
+	return batchWrite[*change]{
+		what: "update leads",
+		send: func(batch []*change) error {
+			ups := make([]domain.LeadUpdate, 0, len(batch))
+			for _, c := range batch {
+				ups = append(ups, r.leadUpdate(c))
+			}
+			return r.crm.UpdateLeads(ctx, ups)
+		},
+		live:      func(batch []*change) ([]*change, error) { return r.liveChanges(ctx, batch, gone) },
+		done:      func(batch []*change) error { r.countMoves(batch); return nil },
+		transient: func(err error) { r.log.Warn("updating deals failed; retried next run", "err", err) },
+		later:     func(c *change, _ error) { failed[c.o.Code] = true },
+		refused: func(c *change, err error) error {
 			r.sum.Failed++
 			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM не перенёс сделку #%d в этап %d: «%s»", c.o.Code, c.rec.LeadID, c.target, apiText(err)))
 			r.printf("заказ %s: amoCRM не обновил сделку #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
 			r.log.Warn("amoCRM refused a deal update", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
 			c.target, c.refused = 0, c.target
-		}
-	}
-	return nil
+			return nil
+		},
+	}.run(batch)
 }
 
 func (r *run) countMoves(batch []*change) {
@@ -571,46 +524,26 @@ func (r *run) changeNotes(ctx context.Context, batch []*change, unsure, failed, 
 	if err != nil || len(batch) == 0 {
 		return err
 	}
-	notes := make([]domain.Note, 0, len(batch))
-	for _, c := range batch {
-		notes = append(notes, note(c))
-	}
-	err = r.crm.AddNotes(ctx, notes)
-	if err == nil {
-		r.sum.Notes += len(batch)
-		return nil
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: add notes: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		for _, c := range batch {
-			failed[c.o.Code] = true
-			unsure[c.o.Code] = true
-		}
-		return nil
-	}
-	live, err := r.liveChanges(ctx, batch, gone)
-	if err != nil {
-		return err
-	}
-	for _, c := range live {
-		err := r.crm.AddNotes(ctx, []domain.Note{note(c)})
-		switch {
-		case err == nil:
-			r.sum.Notes++
-		case fatal(err):
-			return fmt.Errorf("amocrm: add notes: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			failed[c.o.Code] = true
-			unsure[c.o.Code] = true
-		default:
+	return batchWrite[*change]{
+		what: "add notes",
+		send: func(batch []*change) error {
+			notes := make([]domain.Note, 0, len(batch))
+			for _, c := range batch {
+				notes = append(notes, note(c))
+			}
+			return r.crm.AddNotes(ctx, notes)
+		},
+		live: func(batch []*change) ([]*change, error) { return r.liveChanges(ctx, batch, gone) },
+		done: func(batch []*change) error { r.sum.Notes += len(batch); return nil },
+		// An unanswered write may have been applied: unsure.
+		later: func(c *change, _ error) { failed[c.o.Code], unsure[c.o.Code] = true, true },
+		refused: func(c *change, err error) error {
 			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err)))
 			r.printf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
 			r.log.Warn("amoCRM refused a change note", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
-		}
-	}
-	return nil
+			return nil
+		},
+	}.run(batch)
 }
 
 // stillTracked decides whether reconcile keeps watching an order: CANCELLED
