@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 
 	"kaspi-amocrm/pkg/domain"
 )
@@ -479,71 +478,6 @@ func (r *run) countMoves(batch []*change) {
 			r.log.Info("deal moved", "order", c.o.Code, "lead", c.rec.LeadID, "status", c.target, "kaspi_status", c.o.Status, "kaspi_state", c.o.State)
 		}
 	}
-}
-
-// liveChanges drops the changes whose deal was deleted in amoCRM.
-func (r *run) liveChanges(ctx context.Context, batch []*change, gone map[string]bool) ([]*change, error) {
-	items := make([]*item, 0, len(batch))
-	byCode := map[string]*change{}
-	for _, c := range batch {
-		o := c.o
-		items = append(items, &item{rec: c.rec, o: &o})
-		byCode[c.o.Code] = c
-	}
-	live, err := r.dropDeletedLeads(ctx, items)
-	if err != nil {
-		return nil, err
-	}
-	var out []*change
-	alive := map[string]bool{}
-	for _, it := range live {
-		alive[it.code()] = true
-		out = append(out, byCode[it.code()])
-	}
-	for _, c := range batch {
-		if !alive[c.o.Code] {
-			gone[c.o.Code] = true
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].o.Code < out[j].o.Code })
-	return out, nil
-}
-
-// changeNotes writes the change notes of one batch. A change in unsure
-// (an earlier write of its note went unanswered) is first looked for on
-// the deal; a write that goes unanswered now puts the change in unsure.
-func (r *run) changeNotes(ctx context.Context, batch []*change, unsure, failed, gone map[string]bool) error {
-	note := changeNoteOf
-	if r.cfg.DryRun {
-		for _, c := range batch {
-			r.printf("проверка без записи: заказ %s — к сделке #%d было бы добавлено примечание: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
-		}
-		return nil
-	}
-	batch, err := r.skipWrittenChanges(ctx, batch, unsure, failed, gone)
-	if err != nil || len(batch) == 0 {
-		return err
-	}
-	return batchWrite[*change]{
-		what: "add notes",
-		send: func(batch []*change) error {
-			notes := make([]domain.Note, 0, len(batch))
-			for _, c := range batch {
-				notes = append(notes, note(c))
-			}
-			return r.crm.AddNotes(ctx, notes)
-		},
-		live: func(batch []*change) ([]*change, error) { return r.liveChanges(ctx, batch, gone) },
-		done: func(batch []*change) error { r.sum.Notes += len(batch); return nil },
-		// An unanswered write may have been applied: unsure.
-		later: func(c *change, _ error) { failed[c.o.Code], unsure[c.o.Code] = true, true },
-		refused: func(c *change, err error) error {
-			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err)))
-			r.printf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
-			r.log.Warn("amoCRM refused a change note", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
-			return nil
-		},
-	}.run(batch)
 }
 
 // stillTracked decides whether reconcile keeps watching an order: CANCELLED
