@@ -243,7 +243,7 @@ func leadOrderCode(l domain.Lead, codeFieldID int64) string {
 			}
 		}
 	}
-	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), LeadName("")+" "); ok {
+	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), leadName("")+" "); ok {
 		code, _, _ = strings.Cut(code, " · ")
 		return strings.TrimSpace(code)
 	}
@@ -305,7 +305,7 @@ func matchLead(leads []domain.Lead, code, storeName string, codeFieldID int64) i
 		if l.IsDeleted || l.ID == 0 {
 			continue
 		}
-		ok := l.Name == LeadName(code) || (storeName != "" && l.Name == storeName)
+		ok := l.Name == leadName(code) || (storeName != "" && l.Name == storeName)
 		if !ok && codeFieldID != 0 {
 			for _, f := range l.Fields {
 				if f.FieldID != codeFieldID {

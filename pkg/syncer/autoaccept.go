@@ -112,7 +112,7 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			r.sum.Accepted++
 			return r.acceptedChange(rec, o), "", nil
 		}
-		reason := "заказ в Kaspi уже " + StatusLabel(o.Status, o.State)
+		reason := "заказ в Kaspi уже " + statusLabel(o.Status, o.State)
 		if err := r.actions.SetActionState(ctx, rec.Code, domain.ActionAccept, domain.ActionRefused, reason, false, r.now()); err != nil {
 			return nil, "", lerr("record accept of "+rec.Code, err)
 		}
@@ -207,7 +207,7 @@ func kaspiReason(err error) string {
 
 // acceptedNote is the deal's note after an accept.
 func acceptedNote(o domain.Order) string {
-	return "Kaspi: заказ принят автоматически, статус теперь " + StatusLabel(o.Status, o.State)
+	return "Kaspi: заказ принят автоматически, статус теперь " + statusLabel(o.Status, o.State)
 }
 
 // acceptRefusedNote is the deal's note when the order could not be accepted.

@@ -102,7 +102,7 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 	if len(toCreate) > 0 {
 		if r.cfg.DryRun {
 			for _, p := range toCreate {
-				c := BuildContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)
+				c := newContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)
 				r.printf("проверка без записи: был бы создан контакт %s (%s)", p, c.Name)
 			}
 		} else {
@@ -111,7 +111,7 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 			}
 			contacts := map[string]domain.Contact{}
 			for _, p := range toCreate {
-				contacts[p] = BuildContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)
+				contacts[p] = newContact(byPhone[p][0].o, p, r.cfg.ContactAddressFieldID)
 			}
 			res, err := r.createKeyed(ctx, toCreate, func(keys []string) (map[string]int64, error) {
 				batch := make([]domain.Contact, 0, len(keys))

@@ -82,14 +82,14 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 	}
 	if r.cfg.DryRun {
 		for _, sku := range missing {
-			r.printf("проверка без записи: был бы создан товар %s (%s)", sku, BuildElement(cat, lines[sku]).Name)
+			r.printf("проверка без записи: был бы создан товар %s (%s)", sku, newElement(cat, lines[sku]).Name)
 		}
 		return ids, nil
 	}
 	res, err := r.createKeyed(ctx, missing, func(keys []string) (map[string]int64, error) {
 		batch := make([]domain.Element, 0, len(keys))
 		for _, k := range keys {
-			batch = append(batch, BuildElement(cat, lines[k]))
+			batch = append(batch, newElement(cat, lines[k]))
 		}
 		created, err := r.crm.CreateElements(ctx, cat, batch)
 		return idsByRequest(created, func(e domain.Element) (string, int64) { return e.RequestID, e.ID }), err

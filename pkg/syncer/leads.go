@@ -157,11 +157,11 @@ func contactProblem(problems []domain.FieldProblem) bool {
 // configured field amoCRM does not have is a configuration error
 // (*domain.SettingError naming the key): the run stops before any create,
 // rather than rejecting every deal or leaving the field out silently.
-func (r *run) leadFields(ctx context.Context) (LeadFields, error) {
+func (r *run) leadFields(ctx context.Context) (leadFieldSet, error) {
 	if r.fields != nil {
 		return *r.fields, nil
 	}
-	f := LeadFields{OrderCodeID: r.cfg.OrderCodeFieldID, OrderDateID: r.cfg.LeadOrderDateFieldID,
+	f := leadFieldSet{OrderCodeID: r.cfg.OrderCodeFieldID, OrderDateID: r.cfg.LeadOrderDateFieldID,
 		DeliveryAddressID: r.cfg.LeadDeliveryAddressFieldID}
 	if f.OrderCodeID == 0 && f.OrderDateID == 0 && f.DeliveryAddressID == 0 {
 		r.fields = &f

@@ -33,7 +33,7 @@ func (r *run) linkProducts(ctx context.Context, items []*item, elements map[stri
 	for _, it := range items {
 		ls := []domain.Link(nil)
 		if r.cfg.CatalogID != 0 {
-			ls = Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)
+			ls = productLinks(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)
 			if missingElement(it.o.Lines, elements) {
 				r.postpone(it, errors.New("a product of the order is not resolved yet"))
 				continue
@@ -72,7 +72,7 @@ func (r *run) linkChunk(ctx context.Context, chunk []*item, links []domain.Link,
 			}
 			var ls []domain.Link
 			for _, it := range items {
-				ls = append(ls, Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)...)
+				ls = append(ls, productLinks(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements)...)
 			}
 			return r.sendLinks(ctx, ls)
 		},
@@ -83,7 +83,7 @@ func (r *run) linkChunk(ctx context.Context, chunk []*item, links []domain.Link,
 		refused: func(it *item, err error) error {
 			// An element deleted or merged by a manager: forget the order's
 			// cached elements so the next attempt resolves them again.
-			for _, l := range Links(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements) {
+			for _, l := range productLinks(it.rec.LeadID, r.cfg.CatalogID, it.o.Lines, elements) {
 				if err := r.ledger.ForgetElement(ctx, r.cfg.CatalogID, l.ElementID); err != nil {
 					return lerr("forget element", err)
 				}

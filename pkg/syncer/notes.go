@@ -25,7 +25,7 @@ func (r *run) addOrderNotes(ctx context.Context, items []*item) error {
 		if _, ok := phone.Normalize(it.o.Customer.Phone, r.cfg.DefaultCountry); !ok {
 			why = noContactReason(it.o.Customer.Phone)
 		}
-		notes[it.code()] = domain.Note{LeadID: it.rec.LeadID, RequestID: it.code(), Text: StoreOrderNote(it.o, r.storeOf(it.rec.StoreNo).Name, why, r.loc)}
+		notes[it.code()] = domain.Note{LeadID: it.rec.LeadID, RequestID: it.code(), Text: storeOrderNote(it.o, r.storeOf(it.rec.StoreNo).Name, why, r.loc)}
 	}
 	if r.cfg.DryRun {
 		for _, it := range items {
@@ -110,7 +110,7 @@ const maxUnsureKept = 500
 // changeNoteOf is the note of one change: the Kaspi action's note when our
 // own action caused it, else the change note; both under changeHead.
 func changeNoteOf(c *change) domain.Note {
-	text := ChangeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)
+	text := changeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)
 	if c.actionNote != "" {
 		text = changeHead(c.o.Code) + "\n" + c.actionNote
 	}

@@ -219,7 +219,7 @@ func (r *run) setAside(ctx context.Context, it *item, reason string) error {
 	}
 	attempts := it.rec.Attempts + 1
 	quarantined := attempts >= QuarantineAfter
-	next := r.now().Add(Backoff(attempts))
+	next := r.now().Add(backoff(attempts))
 	r.printf("заказ %s отложен (попытка %d): %s", it.code(), attempts, reason)
 	r.log.Warn("order set aside", "order", it.code(), "attempts", attempts, "quarantined", quarantined, "reason", reason)
 	return lerr("set aside "+it.code(), r.ledger.SetAside(ctx, it.code(), reason, next, quarantined, r.now()))

@@ -164,7 +164,7 @@ func (r *run) placeNewDeals(ctx context.Context) error {
 // no deal is moved (won/lost need it, and the map's ids belong to it); a
 // store with its own pipeline and no map of its own is not moved either.
 func (r *run) loadStatusMap(ctx context.Context) error {
-	r.statusMaps = map[int]StatusMap{}
+	r.statusMaps = map[int]statusMap{}
 	for _, st := range r.stores {
 		if st.PipelineID == 0 {
 			if len(st.StatusMap) > 0 {
@@ -179,7 +179,7 @@ func (r *run) loadStatusMap(ctx context.Context) error {
 		if err != nil {
 			return lerr("read status mapping", err)
 		}
-		r.statusMaps[st.No] = MergeStatusMaps(db, st.StatusMap)
+		r.statusMaps[st.No] = mergeStatusMaps(db, st.StatusMap)
 	}
 	return nil
 }

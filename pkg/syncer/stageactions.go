@@ -322,7 +322,7 @@ func reachedBy(action string, o domain.Order) bool {
 // stands ("" when allowed); kaspiDelivery marks the completion of a Kaspi
 // Delivery order, which is Kaspi's to do, not a refusal.
 func notAllowed(action string, o domain.Order) (why string, kaspiDelivery bool) {
-	now := "заказ в Kaspi сейчас " + StatusLabel(o.Status, o.State)
+	now := "заказ в Kaspi сейчас " + statusLabel(o.Status, o.State)
 	switch action {
 	case domain.ActionAccept:
 		if o.Status != domain.StatusApprovedByBank || o.State != domain.StateNew {
@@ -511,7 +511,7 @@ func actionWords(action string) string {
 
 // doneNote is the deal's note of a done action.
 func doneNote(action string, o domain.Order, ours bool) string {
-	status := StatusLabel(o.Status, o.State)
+	status := statusLabel(o.Status, o.State)
 	if !ours {
 		return "Kaspi: ничего не сделано («" + actionWords(action) + "») — заказ в Kaspi уже " + status + "."
 	}
