@@ -181,19 +181,17 @@ func (r *run) actionNotes(ctx context.Context, notes []domain.Note) error {
 	if r.cfg.DryRun {
 		return nil
 	}
-	for len(notes) > 0 {
-		n := min(len(notes), domain.MaxBatch)
-		if err := r.crm.AddNotes(ctx, notes[:n]); err != nil {
-			if fatal(err) {
-				return fmt.Errorf("amocrm: add notes: %w", err)
-			}
+	return inBatches(notes, func(b []domain.Note) error {
+		switch err := r.crm.AddNotes(ctx, b); classify(err) {
+		case applied:
+			r.sum.Notes += len(b)
+		case stopRun:
+			return fmt.Errorf("amocrm: add notes: %w", err)
+		default:
 			r.log.Warn("amoCRM did not take the Kaspi action notes", "err", err)
-		} else {
-			r.sum.Notes += n
 		}
-		notes = notes[n:]
-	}
-	return nil
+		return nil
+	})
 }
 
 // kaspiReason is Kaspi's own words of a refusal.

@@ -86,15 +86,16 @@ func (r *run) waybillNote(leadID int64, o domain.Order) (string, *domain.LeadUpd
 // actionFieldUpdates writes the fields of the actions (waybill links,
 // cleared codes) in batches; a failure is logged.
 func (r *run) actionFieldUpdates(ctx context.Context, updates []domain.LeadUpdate) error {
-	for len(updates) > 0 && !r.cfg.DryRun {
-		n := min(len(updates), domain.MaxBatch)
-		if err := r.crm.UpdateLeads(ctx, updates[:n]); err != nil {
-			if fatal(err) {
-				return fmt.Errorf("amocrm: update leads: %w", err)
-			}
+	if r.cfg.DryRun {
+		return nil
+	}
+	return inBatches(updates, func(b []domain.LeadUpdate) error {
+		switch err := r.crm.UpdateLeads(ctx, b); classify(err) {
+		case stopRun:
+			return fmt.Errorf("amocrm: update leads: %w", err)
+		case notNow, refusedIt:
 			r.log.Warn("amoCRM did not take the fields of Kaspi actions", "err", err)
 		}
-		updates = updates[n:]
-	}
-	return nil
+		return nil
+	})
 }
