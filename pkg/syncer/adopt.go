@@ -243,9 +243,84 @@ func leadOrderCode(l domain.Lead, codeFieldID int64) string {
 			}
 		}
 	}
-	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), LeadName("")+" "); ok {
+	if code, ok := strings.CutPrefix(strings.TrimSpace(l.Name), leadName("")+" "); ok {
 		code, _, _ = strings.Cut(code, " · ")
 		return strings.TrimSpace(code)
 	}
 	return ""
+}
+
+// adoptLeads looks amoCRM up for orders whose lead may already exist: a
+// create whose outcome was unknown (step lead_requested) and rows the PHP
+// version reserved without a lead id. A lead named "Kaspi Order <code>" or
+// carrying the code in the order code field is adopted, never created again.
+func (r *run) adoptLeads(ctx context.Context, items []*item) error {
+	for _, it := range pick(items, func(it *item) bool { return it.rec.LeadID == 0 && mayHaveLead(it.rec) }) {
+		if r.expired() {
+			r.postpone(it, errBudget)
+			continue
+		}
+		leads, err := r.crm.SearchLeads(ctx, it.code())
+		if err != nil {
+			if fatal(err) {
+				return fmt.Errorf("amocrm: search lead %s: %w", it.code(), err)
+			}
+			r.noteTransient(err)
+			r.postpone(it, fmt.Errorf("amocrm: search lead: %w", err))
+			continue
+		}
+		id := matchLead(leads, it.code(), r.storeLeadName(it.code(), it.rec.StoreNo), r.cfg.OrderCodeFieldID)
+		if id == 0 {
+			continue
+		}
+		r.log.Info("adopted an existing deal", "order", it.code(), "lead", id)
+		if r.cfg.DryRun {
+			r.printf("проверка без записи: заказ %s — нашлась сделка #%d, она была бы взята", it.code(), id)
+			it.out = true
+			continue
+		}
+		if err := r.ledger.SetLead(ctx, it.code(), id, r.now()); err != nil {
+			return lerr("set lead "+it.code(), err)
+		}
+		it.rec.LeadID, it.rec.Step = id, domain.StepLeadCreated
+		r.created(it)
+	}
+	return nil
+}
+
+// mayHaveLead: the row's lead may exist in amoCRM although no id is known.
+func mayHaveLead(rec domain.Record) bool {
+	if rec.Step == domain.StepLeadRequested {
+		return true
+	}
+	// A PHP row (no Kaspi status, no creation time) with lead_id 0 was
+	// reserved by the PHP version, which may have created the lead.
+	return rec.Status == "" && rec.CreationMs == 0 && rec.Order == nil
+}
+
+// matchLead returns the lowest id of a live lead that is this order's deal.
+func matchLead(leads []domain.Lead, code, storeName string, codeFieldID int64) int64 {
+	var best int64
+	for _, l := range leads {
+		if l.IsDeleted || l.ID == 0 {
+			continue
+		}
+		ok := l.Name == leadName(code) || (storeName != "" && l.Name == storeName)
+		if !ok && codeFieldID != 0 {
+			for _, f := range l.Fields {
+				if f.FieldID != codeFieldID {
+					continue
+				}
+				for _, v := range f.Values {
+					if strings.TrimSpace(fmt.Sprint(v.Value)) == code {
+						ok = true
+					}
+				}
+			}
+		}
+		if ok && (best == 0 || l.ID < best) {
+			best = l.ID
+		}
+	}
+	return best
 }

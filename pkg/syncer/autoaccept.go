@@ -112,7 +112,7 @@ func (r *run) acceptOne(ctx context.Context, rec domain.Record) (*change, string
 			r.sum.Accepted++
 			return r.acceptedChange(rec, o), "", nil
 		}
-		reason := "заказ в Kaspi уже " + StatusLabel(o.Status, o.State)
+		reason := "заказ в Kaspi уже " + statusLabel(o.Status, o.State)
 		if err := r.actions.SetActionState(ctx, rec.Code, domain.ActionAccept, domain.ActionRefused, reason, false, r.now()); err != nil {
 			return nil, "", lerr("record accept of "+rec.Code, err)
 		}
@@ -181,19 +181,17 @@ func (r *run) actionNotes(ctx context.Context, notes []domain.Note) error {
 	if r.cfg.DryRun {
 		return nil
 	}
-	for len(notes) > 0 {
-		n := min(len(notes), domain.MaxBatch)
-		if err := r.crm.AddNotes(ctx, notes[:n]); err != nil {
-			if fatal(err) {
-				return fmt.Errorf("amocrm: add notes: %w", err)
-			}
+	return inBatches(notes, func(b []domain.Note) error {
+		switch err := r.crm.AddNotes(ctx, b); classify(err) {
+		case applied:
+			r.sum.Notes += len(b)
+		case stopRun:
+			return fmt.Errorf("amocrm: add notes: %w", err)
+		default:
 			r.log.Warn("amoCRM did not take the Kaspi action notes", "err", err)
-		} else {
-			r.sum.Notes += n
 		}
-		notes = notes[n:]
-	}
-	return nil
+		return nil
+	})
 }
 
 // kaspiReason is Kaspi's own words of a refusal.
@@ -207,7 +205,7 @@ func kaspiReason(err error) string {
 
 // acceptedNote is the deal's note after an accept.
 func acceptedNote(o domain.Order) string {
-	return "Kaspi: заказ принят автоматически, статус теперь " + StatusLabel(o.Status, o.State)
+	return "Kaspi: заказ принят автоматически, статус теперь " + statusLabel(o.Status, o.State)
 }
 
 // acceptRefusedNote is the deal's note when the order could not be accepted.

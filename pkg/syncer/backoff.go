@@ -9,10 +9,10 @@ const QuarantineAfter = 10
 // maxBackoff caps the wait between two attempts of one order.
 const maxBackoff = time.Hour
 
-// Backoff is the wait after an order's attempt number attempts failed: the
+// backoff is the wait after an order's attempt number attempts failed: the
 // first failure is retried by the next run, then 1, 2, 4 … minutes, never
 // more than an hour.
-func Backoff(attempts int) time.Duration {
+func backoff(attempts int) time.Duration {
 	if attempts <= 1 {
 		return 0
 	}

@@ -107,10 +107,10 @@ type Deps struct {
 	Stores map[int]StoreClient
 }
 
-// RequestCounter is implemented by API clients that count the HTTP
+// requestCounter is implemented by API clients that count the HTTP
 // requests they made (retries and pages included). Without it the
 // summary counts method calls.
-type RequestCounter interface {
+type requestCounter interface {
 	Requests() int
 }
 
@@ -216,14 +216,14 @@ func (k *countingKaspi) OrderByCode(ctx context.Context, code string) (domain.Or
 // requestMeter reads a client's own request counter when it has one, and
 // the call count otherwise, as a delta since the run started.
 type requestMeter struct {
-	own   RequestCounter
+	own   requestCounter
 	base  int64
 	calls *atomic.Int64
 }
 
 func newMeter(client any, calls *atomic.Int64) requestMeter {
 	m := requestMeter{calls: calls}
-	if rc, ok := client.(RequestCounter); ok {
+	if rc, ok := client.(requestCounter); ok {
 		m.own, m.base = rc, int64(rc.Requests())
 	}
 	return m

@@ -133,36 +133,16 @@ func (r *run) moveWatermark(ctx context.Context, key string, old, newest int64, 
 func (r *run) ingest(ctx context.Context, st Store, states []string, fromMs, toMs int64) (newest int64, complete bool, err error) {
 	complete = true
 	for _, state := range states {
-		var buf []domain.Order
-		flush := func() error {
-			if len(buf) == 0 {
-				return nil
-			}
+		err := r.listChunks(ctx, st, state, fromMs, toMs, nil, func(buf []domain.Order) error {
 			n, err := r.store(ctx, buf)
 			newest = max(newest, n)
-			buf = buf[:0]
 			return err
-		}
-		err := r.kaspiOf(st.No).ListOrders(ctx, state, fromMs, toMs, func(o domain.Order) error {
-			o.StoreNo = st.No
-			buf = append(buf, o)
-			if len(buf) >= ingestChunk {
-				return flush()
-			}
-			return nil
 		})
-		if ferr := flush(); ferr != nil && err == nil {
-			err = ferr
-		}
 		if err == nil {
 			continue
 		}
 		if fatal(err) {
-			var le ledgerErr
-			if errors.As(err, &le) {
-				return newest, false, err
-			}
-			return newest, false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
+			return newest, false, err
 		}
 		complete = false
 		r.log.Warn("listing Kaspi orders failed; the next run lists them again", "store", st.No, "state", state, "err", err)

@@ -9,19 +9,19 @@ import (
 	"kaspi-amocrm/pkg/domain"
 )
 
-// MaxNameLen is the longest name amoCRM accepts for a lead, contact or
+// maxNameLen is the longest name amoCRM accepts for a lead, contact or
 // catalog element.
-const MaxNameLen = 255
+const maxNameLen = 255
 
 // Tags put on every deal the sync creates.
 var leadTags = []string{"Kaspi", "Marketplace"}
 
-// LeadName is the deal name, as the PHP version wrote it, so that managers'
+// leadName is the deal name, as the PHP version wrote it, so that managers'
 // saved searches keep working.
-func LeadName(code string) string { return Cut("Kaspi Order "+code, MaxNameLen) }
+func leadName(code string) string { return cut("Kaspi Order "+code, maxNameLen) }
 
-// Cut shortens s to at most n characters (runes), trimming spaces.
-func Cut(s string, n int) string {
+// cut shortens s to at most n characters (runes), trimming spaces.
+func cut(s string, n int) string {
 	s = strings.TrimSpace(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -30,10 +30,10 @@ func Cut(s string, n int) string {
 	return strings.TrimSpace(string(r[:n]))
 }
 
-// ContactNames returns the first and last name for a contact: Kaspi's
+// contactNames returns the first and last name for a contact: Kaspi's
 // firstName/lastName, else its full name split at the first space, else a
 // placeholder a manager recognises.
-func ContactNames(c domain.Customer) (first, last string) {
+func contactNames(c domain.Customer) (first, last string) {
 	first, last = strings.TrimSpace(c.FirstName), strings.TrimSpace(c.LastName)
 	if first == "" && last == "" {
 		name := strings.Join(strings.Fields(c.Name), " ")
@@ -46,40 +46,40 @@ func ContactNames(c domain.Customer) (first, last string) {
 	if first == "" && last == "" {
 		first, last = "Покупатель", "Kaspi"
 	}
-	return Cut(first, MaxNameLen), Cut(last, MaxNameLen)
+	return cut(first, maxNameLen), cut(last, maxNameLen)
 }
 
-// BuildContact is the contact created for an order's customer: names,
+// newContact is the contact created for an order's customer: names,
 // the phone as PHONE/MOB and the delivery address when a field is set.
 // RequestID is the phone, which also de-duplicates a batch.
-func BuildContact(o *domain.Order, e164 string, addressFieldID int64) domain.Contact {
-	first, last := ContactNames(o.Customer)
+func newContact(o *domain.Order, e164 string, addressFieldID int64) domain.Contact {
+	first, last := contactNames(o.Customer)
 	c := domain.Contact{
 		RequestID: e164,
-		Name:      Cut(strings.TrimSpace(first+" "+last), MaxNameLen),
+		Name:      cut(strings.TrimSpace(first+" "+last), maxNameLen),
 		FirstName: first,
 		LastName:  last,
 		Phones:    []string{e164},
 	}
-	if addr := AddressText(o.Address); addressFieldID != 0 && addr != "" {
+	if addr := addressText(o.Address); addressFieldID != 0 && addr != "" {
 		c.Fields = append(c.Fields, textField(addressFieldID, addr))
 	}
 	return c
 }
 
-// BuildElement is the catalog element created for an order line: its
+// newElement is the catalog element created for an order line: its
 // name, SKU (offer.code) and unit price.
-func BuildElement(catalogID int64, l domain.Line) domain.Element {
-	name := Cut(l.Name, MaxNameLen)
+func newElement(catalogID int64, l domain.Line) domain.Element {
+	name := cut(l.Name, maxNameLen)
 	if name == "" {
 		name = l.SKU
 	}
 	return domain.Element{RequestID: l.SKU, CatalogID: catalogID, Name: name, SKU: l.SKU, Price: l.BasePrice}
 }
 
-// LeadFields are the lead custom fields the sync fills, with the type of
+// leadFieldSet are the lead custom fields the sync fills, with the type of
 // the order date field as amoCRM reports it ("" = unknown, written as text).
-type LeadFields struct {
+type leadFieldSet struct {
 	OrderCodeID       int64
 	OrderDateID       int64
 	OrderDateType     string
@@ -89,13 +89,13 @@ type LeadFields struct {
 	AccountZone *time.Location
 }
 
-// BuildLead is the deal for an order: name, integer price, the configured
+// newLead is the deal for an order: name, integer price, the configured
 // pipeline/status/responsible (left out when 0), tags, custom fields and
 // the contact as main. RequestID is the order code.
-func BuildLead(o *domain.Order, cfg Config, f LeadFields, contactID int64, loc *time.Location) domain.Lead {
+func newLead(o *domain.Order, cfg Config, f leadFieldSet, contactID int64, loc *time.Location) domain.Lead {
 	l := domain.Lead{
 		RequestID:         o.Code,
-		Name:              LeadName(o.Code),
+		Name:              leadName(o.Code),
 		Price:             int64(math.Round(o.TotalPrice)),
 		PipelineID:        cfg.PipelineID,
 		StatusID:          cfg.StatusID,
@@ -108,26 +108,26 @@ func BuildLead(o *domain.Order, cfg Config, f LeadFields, contactID int64, loc *
 	}
 	if f.OrderDateID != 0 && o.CreationMs > 0 {
 		l.Fields = append(l.Fields, domain.FieldValue{FieldID: f.OrderDateID,
-			Values: []domain.FieldItem{{Value: DateValueIn(o.CreationMs, f.OrderDateType, loc, f.AccountZone)}}})
+			Values: []domain.FieldItem{{Value: dateValueIn(o.CreationMs, f.OrderDateType, loc, f.AccountZone)}}})
 	}
-	if addr := AddressText(o.Address); f.DeliveryAddressID != 0 && addr != "" {
+	if addr := addressText(o.Address); f.DeliveryAddressID != 0 && addr != "" {
 		l.Fields = append(l.Fields, textField(f.DeliveryAddressID, addr))
 	}
 	return l
 }
 
-// DateValue is an order date as a custom field value: unix seconds for
+// dateValue is an order date as a custom field value: unix seconds for
 // date_time, midnight of the Almaty day for date and birthday fields, and
 // ISO 8601 in Asia/Almaty for text fields (what the PHP version wrote).
-func DateValue(ms int64, fieldType string, loc *time.Location) any {
-	return DateValueIn(ms, fieldType, loc, loc)
+func dateValue(ms int64, fieldType string, loc *time.Location) any {
+	return dateValueIn(ms, fieldType, loc, loc)
 }
 
-// DateValueIn is DateValue for an account kept in another time zone: a
+// dateValueIn is dateValue for an account kept in another time zone: a
 // date or birthday field shows the order's day (in loc) only when sent as
 // that day's midnight in the account's zone (nil: loc). date_time stays
 // unix seconds, text stays ISO 8601 in loc.
-func DateValueIn(ms int64, fieldType string, loc, account *time.Location) any {
+func dateValueIn(ms int64, fieldType string, loc, account *time.Location) any {
 	if account == nil {
 		account = loc
 	}
@@ -146,10 +146,10 @@ func textField(id int64, s string) domain.FieldValue {
 	return domain.FieldValue{FieldID: id, Values: []domain.FieldItem{{Value: s}}}
 }
 
-// Links are an order's catalog links: one per element, quantities of
+// productLinks are an order's catalog links: one per element, quantities of
 // lines sharing a SKU added up. Lines whose SKU has no element are left
 // out.
-func Links(leadID, catalogID int64, lines []domain.Line, elements map[string]int64) []domain.Link {
+func productLinks(leadID, catalogID int64, lines []domain.Line, elements map[string]int64) []domain.Link {
 	var out []domain.Link
 	idx := map[int64]int{}
 	for _, l := range lines {

@@ -14,14 +14,14 @@ func TestBackoff_NextRunThenDoublingMinutesCappedAtAnHour(t *testing.T) {
 		7: 32 * time.Minute, 8: time.Hour, 10: time.Hour, 50: time.Hour,
 	}
 	for attempts, d := range want {
-		if got := Backoff(attempts); got != d {
-			t.Errorf("Backoff(%d) = %v, want %v", attempts, got, d)
+		if got := backoff(attempts); got != d {
+			t.Errorf("backoff(%d) = %v, want %v", attempts, got, d)
 		}
 	}
 }
 
 func TestStatusMap_StatusMatchBeatsStateMatchAndUnmappedIsZero(t *testing.T) {
-	m := StatusMap{"COMPLETED": 142, "ARCHIVE": 555, "KASPI_DELIVERY": 777}
+	m := statusMap{"COMPLETED": 142, "ARCHIVE": 555, "KASPI_DELIVERY": 777}
 	cases := []struct {
 		status, state string
 		want          int64
@@ -40,7 +40,7 @@ func TestStatusMap_StatusMatchBeatsStateMatchAndUnmappedIsZero(t *testing.T) {
 }
 
 func TestMergeStatusMaps_EnvWinsOverDatabaseRows(t *testing.T) {
-	m := MergeStatusMaps(map[string]int64{"COMPLETED": 1, "CANCELLED": 2}, map[string]int64{"COMPLETED": 142})
+	m := mergeStatusMaps(map[string]int64{"COMPLETED": 1, "CANCELLED": 2}, map[string]int64{"COMPLETED": 142})
 	if m["COMPLETED"] != 142 || m["CANCELLED"] != 2 {
 		t.Fatalf("merged = %v", m)
 	}
@@ -48,29 +48,29 @@ func TestMergeStatusMaps_EnvWinsOverDatabaseRows(t *testing.T) {
 
 func TestCut_KeepsAtMostNCharactersNotBytes(t *testing.T) {
 	s := strings.Repeat("ж", 300)
-	got := Cut(s, MaxNameLen)
+	got := cut(s, maxNameLen)
 	if n := len([]rune(got)); n != 255 {
 		t.Fatalf("len = %d", n)
 	}
-	if Cut("  abc  ", 255) != "abc" {
+	if cut("  abc  ", 255) != "abc" {
 		t.Fatal("not trimmed")
 	}
 }
 
 func TestContactNames_FallsBackToFullNameThenPlaceholder(t *testing.T) {
-	f, l := ContactNames(domain.Customer{FirstName: "Айгерим", LastName: "Сапарова"})
+	f, l := contactNames(domain.Customer{FirstName: "Айгерим", LastName: "Сапарова"})
 	if f != "Айгерим" || l != "Сапарова" {
 		t.Fatalf("%q %q", f, l)
 	}
-	f, l = ContactNames(domain.Customer{Name: "Иван  Петров Сидорович"})
+	f, l = contactNames(domain.Customer{Name: "Иван  Петров Сидорович"})
 	if f != "Иван" || l != "Петров Сидорович" {
 		t.Fatalf("%q %q", f, l)
 	}
-	f, l = ContactNames(domain.Customer{})
+	f, l = contactNames(domain.Customer{})
 	if f == "" || l == "" {
 		t.Fatalf("placeholder missing: %q %q", f, l)
 	}
-	f, _ = ContactNames(domain.Customer{FirstName: strings.Repeat("a", 400)})
+	f, _ = contactNames(domain.Customer{FirstName: strings.Repeat("a", 400)})
 	if len(f) != 255 {
 		t.Fatalf("first name not cut: %d", len(f))
 	}
@@ -80,7 +80,7 @@ func TestBuildLead_LeavesZeroIdsOutAndRoundsThePrice(t *testing.T) {
 	o := &domain.Order{Code: "512345678", TotalPrice: 45989.6, CreationMs: 1767254400000,
 		Address: &domain.Address{StreetName: "ул. Абая", StreetNumber: "10", Town: "Алматы", Apartment: "5"}}
 	cfg := Config{PipelineID: 0, StatusID: 0, ResponsibleUserID: 0}
-	l := BuildLead(o, cfg, LeadFields{}, 0, almaty())
+	l := newLead(o, cfg, leadFieldSet{}, 0, almaty())
 	if l.Name != "Kaspi Order 512345678" || l.RequestID != "512345678" || l.Price != 45990 {
 		t.Fatalf("lead = %+v", l)
 	}
@@ -95,8 +95,8 @@ func TestBuildLead_LeavesZeroIdsOutAndRoundsThePrice(t *testing.T) {
 func TestBuildLead_FillsConfiguredFields(t *testing.T) {
 	o := &domain.Order{Code: "77", TotalPrice: 100, CreationMs: 1767254400000, // 2026-01-01 13:00 Almaty
 		Address: &domain.Address{Formatted: "Алматы, ул. Абая, 10"}}
-	f := LeadFields{OrderCodeID: 1, OrderDateID: 2, OrderDateType: "date_time", DeliveryAddressID: 3}
-	l := BuildLead(o, Config{PipelineID: 10, StatusID: 20, ResponsibleUserID: 30}, f, 99, almaty())
+	f := leadFieldSet{OrderCodeID: 1, OrderDateID: 2, OrderDateType: "date_time", DeliveryAddressID: 3}
+	l := newLead(o, Config{PipelineID: 10, StatusID: 20, ResponsibleUserID: 30}, f, 99, almaty())
 	if l.PipelineID != 10 || l.StatusID != 20 || l.ResponsibleUserID != 30 || l.ContactID != 99 {
 		t.Fatalf("ids: %+v", l)
 	}
@@ -112,29 +112,29 @@ func TestBuildLead_FillsConfiguredFields(t *testing.T) {
 func TestDateValue_UnixForDateFieldsIsoAlmatyForText(t *testing.T) {
 	ms := int64(1767254400000) // 2026-01-01T08:00:00Z = 13:00 in Almaty (UTC+5)
 	loc := almaty()
-	if v := DateValue(ms, "date_time", loc); v != int64(1767254400) {
+	if v := dateValue(ms, "date_time", loc); v != int64(1767254400) {
 		t.Errorf("date_time = %v", v)
 	}
-	if v := DateValue(ms, "date", loc); v != time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Unix() {
+	if v := dateValue(ms, "date", loc); v != time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Unix() {
 		t.Errorf("date = %v", v)
 	}
-	if v := DateValue(ms, "text", loc); v != "2026-01-01T13:00:00+05:00" {
+	if v := dateValue(ms, "text", loc); v != "2026-01-01T13:00:00+05:00" {
 		t.Errorf("text = %v", v)
 	}
 	// Before March 2024 Almaty was UTC+6: the tz database, not a fixed offset.
-	if v := DateValue(1706896790999, "text", loc); v != "2024-02-02T23:59:50+06:00" {
+	if v := dateValue(1706896790999, "text", loc); v != "2024-02-02T23:59:50+06:00" {
 		t.Errorf("2024 text = %v", v)
 	}
 }
 
 func TestAddressText_FormattedOrPartsJoined(t *testing.T) {
-	if s := AddressText(nil); s != "" {
+	if s := addressText(nil); s != "" {
 		t.Fatal(s)
 	}
-	if s := AddressText(&domain.Address{Formatted: " Астана, пр. Мангилик Ел, 1 "}); s != "Астана, пр. Мангилик Ел, 1" {
+	if s := addressText(&domain.Address{Formatted: " Астана, пр. Мангилик Ел, 1 "}); s != "Астана, пр. Мангилик Ел, 1" {
 		t.Fatal(s)
 	}
-	s := AddressText(&domain.Address{Town: "Алматы", StreetName: "ул. Абая", StreetNumber: "10", Apartment: "5"})
+	s := addressText(&domain.Address{Town: "Алматы", StreetName: "ул. Абая", StreetNumber: "10", Apartment: "5"})
 	if s != "Алматы, ул. Абая 10, кв. 5" {
 		t.Fatal(s)
 	}
@@ -142,7 +142,7 @@ func TestAddressText_FormattedOrPartsJoined(t *testing.T) {
 
 func TestLinks_OneLinkPerElementWithQuantitiesAdded(t *testing.T) {
 	lines := []domain.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}, {SKU: "A", Quantity: 1}, {SKU: "", Quantity: 1}, {SKU: "C", Quantity: 1}}
-	links := Links(5, 9, lines, map[string]int64{"A": 100, "B": 200})
+	links := productLinks(5, 9, lines, map[string]int64{"A": 100, "B": 200})
 	if len(links) != 2 || links[0].ElementID != 100 || links[0].Quantity != 3 || links[1].Quantity != 1 || links[0].CatalogID != 9 || links[0].LeadID != 5 {
 		t.Fatalf("links = %+v", links)
 	}
@@ -151,8 +151,8 @@ func TestLinks_OneLinkPerElementWithQuantitiesAdded(t *testing.T) {
 func TestMoney_GroupsThousandsAndShowsTiyn(t *testing.T) {
 	cases := map[float64]string{0: "0 ₸", 999: "999 ₸", 45990: "45 990 ₸", 1234567.5: "1 234 567,50 ₸", 159990.0: "159 990 ₸"}
 	for v, want := range cases {
-		if got := Money(v); got != want {
-			t.Errorf("Money(%v) = %q, want %q", v, got, want)
+		if got := money(v); got != want {
+			t.Errorf("money(%v) = %q, want %q", v, got, want)
 		}
 	}
 }
@@ -169,7 +169,7 @@ func TestOrderNote_ListsLinesDeliveryPaymentAndWhyNoContact(t *testing.T) {
 			{SKU: "KSP-2", Name: "Чехол", Quantity: 1, BasePrice: 6990, TotalPrice: 6990},
 		},
 	}
-	n := OrderNote(o, "Kaspi скрыл телефон покупателя (+0(000)-000-00-00)", almaty())
+	n := orderNote(o, "Kaspi скрыл телефон покупателя (+0(000)-000-00-00)", almaty())
 	for _, want := range []string{
 		"Заказ Kaspi № 512345678",
 		"1. Смартфон (арт. KSP-1): 2 шт. × 20 000 ₸ = 40 000 ₸",
@@ -190,7 +190,7 @@ func TestOrderNote_ListsLinesDeliveryPaymentAndWhyNoContact(t *testing.T) {
 }
 
 func TestOrderNote_OmitsWhatTheOrderDoesNotHave(t *testing.T) {
-	n := OrderNote(&domain.Order{Code: "1", TotalPrice: 10, DeliveryMode: "DELIVERY_PICKUP"}, "", almaty())
+	n := orderNote(&domain.Order{Code: "1", TotalPrice: 10, DeliveryMode: "DELIVERY_PICKUP"}, "", almaty())
 	for _, absent := range []string{"Накладная", "Контакт не привязан", "Оплата", "Плановая", "Адрес"} {
 		if strings.Contains(n, absent) {
 			t.Errorf("note has %q:\n%s", absent, n)
@@ -203,7 +203,7 @@ func TestOrderNote_OmitsWhatTheOrderDoesNotHave(t *testing.T) {
 
 func TestChangeNote_StatusChangeWithCancellationReasonAndTotal(t *testing.T) {
 	o := &domain.Order{Status: "CANCELLED", State: "ARCHIVE", CancellationReason: "MERCHANT_OUT_OF_STOCK", TotalPrice: 5000}
-	n := ChangeNote("ACCEPTED_BY_MERCHANT", "PICKUP", o, true, 7000, true)
+	n := changeNote("ACCEPTED_BY_MERCHANT", "PICKUP", o, true, 7000, true)
 	for _, want := range []string{
 		"Kaspi: статус изменён с «Принят продавцом» (ACCEPTED_BY_MERCHANT, PICKUP) на «Отменён» (CANCELLED, ARCHIVE)",
 		"Причина отмены: нет товара в наличии",
@@ -213,10 +213,10 @@ func TestChangeNote_StatusChangeWithCancellationReasonAndTotal(t *testing.T) {
 			t.Errorf("note lacks %q:\n%s", want, n)
 		}
 	}
-	if ChangeNote("A", "B", o, false, 0, false) != "" {
+	if changeNote("A", "B", o, false, 0, false) != "" {
 		t.Fatal("no change, no note")
 	}
-	if got := CancellationReasonText("SOMETHING_NEW"); got != "SOMETHING_NEW" {
+	if got := cancellationReasonText("SOMETHING_NEW"); got != "SOMETHING_NEW" {
 		t.Fatal(got)
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 
 	"kaspi-amocrm/pkg/domain"
 )
@@ -115,34 +115,14 @@ func (r *run) reconcile(ctx context.Context) error {
 func (r *run) sweepStore(ctx context.Context, st Store, from, to int64, changes map[string]*change, swept map[string]bool) (complete bool, err error) {
 	complete = true
 	for _, state := range domain.AllStates {
-		var buf []domain.Order
-		flush := func() error {
-			err := r.sweepChunk(ctx, buf, changes, swept)
-			buf = buf[:0]
-			return err
-		}
-		err := r.kaspiOf(st.No).ListOrders(ctx, state, from, to, func(o domain.Order) error {
-			if o.Rejected != "" {
-				// Never in the ledger; fetch_new reports it once.
-				return nil
-			}
-			o.StoreNo = st.No
-			buf = append(buf, o)
-			if len(buf) >= ingestChunk {
-				return flush()
-			}
-			return nil
+		// A rejected order is never in the ledger; fetch_new reports it once.
+		keep := func(o domain.Order) bool { return o.Rejected == "" }
+		err := r.listChunks(ctx, st, state, from, to, keep, func(buf []domain.Order) error {
+			return r.sweepChunk(ctx, buf, changes, swept)
 		})
-		if ferr := flush(); ferr != nil && err == nil {
-			err = ferr
-		}
 		if err != nil {
 			if fatal(err) {
-				var le ledgerErr
-				if errors.As(err, &le) {
-					return false, err
-				}
-				return false, fmt.Errorf("kaspi: list %s orders: %w", state, err)
+				return false, err
 			}
 			complete = false
 			r.log.Warn("sweeping Kaspi orders failed; the next run sweeps again", "store", st.No, "state", state, "err", err)
@@ -184,7 +164,7 @@ func (r *run) placeNewDeals(ctx context.Context) error {
 // no deal is moved (won/lost need it, and the map's ids belong to it); a
 // store with its own pipeline and no map of its own is not moved either.
 func (r *run) loadStatusMap(ctx context.Context) error {
-	r.statusMaps = map[int]StatusMap{}
+	r.statusMaps = map[int]statusMap{}
 	for _, st := range r.stores {
 		if st.PipelineID == 0 {
 			if len(st.StatusMap) > 0 {
@@ -199,7 +179,7 @@ func (r *run) loadStatusMap(ctx context.Context) error {
 		if err != nil {
 			return lerr("read status mapping", err)
 		}
-		r.statusMaps[st.No] = MergeStatusMaps(db, st.StatusMap)
+		r.statusMaps[st.No] = mergeStatusMaps(db, st.StatusMap)
 	}
 	return nil
 }
@@ -388,30 +368,35 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 			upd = append(upd, c)
 		}
 	}
-	for len(upd) > 0 {
-		n := min(len(upd), domain.MaxBatch)
-		if err := r.updateLeads(ctx, upd[:n], failed, gone); err != nil {
-			return err
-		}
-		upd = upd[n:]
+	if err := inBatches(upd, func(b []*change) error { return r.updateLeads(ctx, b, failed, gone) }); err != nil {
+		return err
 	}
 
+	unsure, err := r.unsureNotes(ctx)
+	if err != nil {
+		return err
+	}
+	wasUnsure := maps.Clone(unsure)
 	var notes []*change
 	for _, code := range codes {
 		if c := changes[code]; !failed[code] && !gone[code] && (c.statusChanged || c.totalChanged) {
 			notes = append(notes, c)
 		}
 	}
-	for len(notes) > 0 {
-		n := min(len(notes), domain.MaxBatch)
-		if err := r.changeNotes(ctx, notes[:n], failed, gone); err != nil {
-			return err
-		}
-		notes = notes[n:]
+	if err := inBatches(notes, func(b []*change) error { return r.changeNotes(ctx, b, unsure, failed, gone) }); err != nil {
+		return err
 	}
 
 	if r.cfg.DryRun {
 		return nil
+	}
+	for _, code := range codes {
+		if !failed[code] {
+			delete(unsure, code) // recorded below, or no longer tracked
+		}
+	}
+	if err := r.saveUnsureNotes(ctx, wasUnsure, unsure); err != nil {
+		return err
 	}
 	for _, code := range codes {
 		c := changes[code]
@@ -465,47 +450,28 @@ func (r *run) updateLeads(ctx context.Context, batch []*change, failed, gone map
 		}
 		return nil
 	}
-	ups := make([]domain.LeadUpdate, 0, len(batch))
-	for _, c := range batch {
-		ups = append(ups, r.leadUpdate(c))
-	}
-	err := r.crm.UpdateLeads(ctx, ups)
-	if err == nil {
-		r.countMoves(batch)
-		return nil
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: update leads: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		r.log.Warn("updating deals failed; retried next run", "err", err)
-		for _, c := range batch {
-			failed[c.o.Code] = true
-		}
-		return nil
-	}
-	live, err := r.liveChanges(ctx, batch, gone)
-	if err != nil {
-		return err
-	}
-	for _, c := range live {
-		err := r.crm.UpdateLeads(ctx, []domain.LeadUpdate{r.leadUpdate(c)})
-		switch {
-		case err == nil:
-			r.countMoves([]*change{c})
-		case fatal(err):
-			return fmt.Errorf("amocrm: update leads: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			failed[c.o.Code] = true
-		default:
+	return batchWrite[*change]{
+		what: "update leads",
+		send: func(batch []*change) error {
+			ups := make([]domain.LeadUpdate, 0, len(batch))
+			for _, c := range batch {
+				ups = append(ups, r.leadUpdate(c))
+			}
+			return r.crm.UpdateLeads(ctx, ups)
+		},
+		live:      func(batch []*change) ([]*change, error) { return r.liveChanges(ctx, batch, gone) },
+		done:      func(batch []*change) error { r.countMoves(batch); return nil },
+		transient: func(err error) { r.log.Warn("updating deals failed; retried next run", "err", err) },
+		later:     func(c *change, _ error) { failed[c.o.Code] = true },
+		refused: func(c *change, err error) error {
 			r.sum.Failed++
 			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM не перенёс сделку #%d в этап %d: «%s»", c.o.Code, c.rec.LeadID, c.target, apiText(err)))
 			r.printf("заказ %s: amoCRM не обновил сделку #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
 			r.log.Warn("amoCRM refused a deal update", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
 			c.target, c.refused = 0, c.target
-		}
-	}
-	return nil
+			return nil
+		},
+	}.run(batch)
 }
 
 func (r *run) countMoves(batch []*change) {
@@ -515,89 +481,6 @@ func (r *run) countMoves(batch []*change) {
 			r.log.Info("deal moved", "order", c.o.Code, "lead", c.rec.LeadID, "status", c.target, "kaspi_status", c.o.Status, "kaspi_state", c.o.State)
 		}
 	}
-}
-
-// liveChanges drops the changes whose deal was deleted in amoCRM.
-func (r *run) liveChanges(ctx context.Context, batch []*change, gone map[string]bool) ([]*change, error) {
-	items := make([]*item, 0, len(batch))
-	byCode := map[string]*change{}
-	for _, c := range batch {
-		o := c.o
-		items = append(items, &item{rec: c.rec, o: &o})
-		byCode[c.o.Code] = c
-	}
-	live, err := r.dropDeletedLeads(ctx, items)
-	if err != nil {
-		return nil, err
-	}
-	var out []*change
-	alive := map[string]bool{}
-	for _, it := range live {
-		alive[it.code()] = true
-		out = append(out, byCode[it.code()])
-	}
-	for _, c := range batch {
-		if !alive[c.o.Code] {
-			gone[c.o.Code] = true
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].o.Code < out[j].o.Code })
-	return out, nil
-}
-
-// changeNotes writes the change notes of one batch.
-func (r *run) changeNotes(ctx context.Context, batch []*change, failed, gone map[string]bool) error {
-	note := func(c *change) domain.Note {
-		if c.actionNote != "" {
-			return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code, Text: c.actionNote}
-		}
-		return domain.Note{LeadID: c.rec.LeadID, RequestID: c.o.Code,
-			Text: ChangeNote(c.rec.Status, c.rec.State, &c.o, c.statusChanged, c.rec.TotalPrice, c.totalChanged)}
-	}
-	if r.cfg.DryRun {
-		for _, c := range batch {
-			r.printf("проверка без записи: заказ %s — к сделке #%d было бы добавлено примечание: %s", c.o.Code, c.rec.LeadID, oneLine(note(c).Text))
-		}
-		return nil
-	}
-	notes := make([]domain.Note, 0, len(batch))
-	for _, c := range batch {
-		notes = append(notes, note(c))
-	}
-	err := r.crm.AddNotes(ctx, notes)
-	if err == nil {
-		r.sum.Notes += len(batch)
-		return nil
-	}
-	if fatal(err) {
-		return fmt.Errorf("amocrm: add notes: %w", err)
-	}
-	if errors.Is(err, domain.ErrTransient) {
-		for _, c := range batch {
-			failed[c.o.Code] = true
-		}
-		return nil
-	}
-	live, err := r.liveChanges(ctx, batch, gone)
-	if err != nil {
-		return err
-	}
-	for _, c := range live {
-		err := r.crm.AddNotes(ctx, []domain.Note{note(c)})
-		switch {
-		case err == nil:
-			r.sum.Notes++
-		case fatal(err):
-			return fmt.Errorf("amocrm: add notes: %w", err)
-		case errors.Is(err, domain.ErrTransient):
-			failed[c.o.Code] = true
-		default:
-			r.sum.AddWarning(fmt.Sprintf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err)))
-			r.printf("заказ %s: amoCRM отклонил примечание к сделке #%d: «%s»", c.o.Code, c.rec.LeadID, apiText(err))
-			r.log.Warn("amoCRM refused a change note", "order", c.o.Code, "lead", c.rec.LeadID, "err", err)
-		}
-	}
-	return nil
 }
 
 // stillTracked decides whether reconcile keeps watching an order: CANCELLED

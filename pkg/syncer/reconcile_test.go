@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -247,7 +248,7 @@ func TestReconcile_DealItCreatesIsPlacedInTheMappedStageAtOnce(t *testing.T) {
 			t.Fatalf("%s; deal in status %d, want %d", s, l.StatusID, amofake.StatusConfirmed)
 		}
 		for _, n := range e.amo.Notes() {
-			if strings.HasPrefix(n.Text, "Kaspi: статус изменён") {
+			if strings.Contains(n.Text, "Kaspi: статус изменён") {
 				t.Fatalf("a placement is not a change: %q", n.Text)
 			}
 		}
@@ -436,4 +437,61 @@ func TestReconcile_RefusedMoveIsReportedOnceNeverAnEndless400(t *testing.T) {
 			t.Fatalf("the refused move was tried again: %s", s)
 		}
 	})
+}
+
+// A change note amoCRM applied but whose answer was lost is not written
+// again by the next run; only that change's notes are read back, and a run
+// after a clean write reads none.
+func TestReconcile_ChangeNoteWhoseAnswerWasLostIsWrittenOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.cfg.StatusMap = map[string]int64{"PICKUP": amofake.StatusConfirmed}
+		lost := e.deal("700000091")
+		e.clock.Advance(10 * time.Minute)
+		e.setStatus("700000091", domain.StatePickup, domain.StatusAcceptedByMerchant, "")
+		e.amo.InjectFault(amofake.Fault{Method: "POST", Path: "/api/v4/leads/notes", Kind: amofake.FaultGhost})
+		e.reconcile()
+		if n := notesWith(e.notesOf(lost), "статус изменён"); n != 1 {
+			t.Fatalf("the ghost write left %d change notes, want 1", n)
+		}
+		if r := e.record("700000091"); r.Status == domain.StatusAcceptedByMerchant {
+			t.Fatal("a change whose note write failed was recorded")
+		}
+
+		clean := e.deal("700000092")
+		e.clock.Advance(10 * time.Minute)
+		e.setStatus("700000092", domain.StatePickup, domain.StatusAcceptedByMerchant, "")
+		before := len(e.amo.Requests())
+		s := e.reconcile()
+		if n := notesWith(e.notesOf(lost), "статус изменён"); n != 1 {
+			t.Fatalf("the lost answer's change note written %d times: %q", n, e.notesOf(lost))
+		}
+		if n := notesWith(e.notesOf(clean), "статус изменён"); n != 1 || s.Notes != 1 {
+			t.Fatalf("the other change: %d notes; %s", n, s)
+		}
+		if r := e.record("700000091"); r.Status != domain.StatusAcceptedByMerchant || r.AmoStatusID != amofake.StatusConfirmed {
+			t.Fatalf("record %s/%s amo %d", r.State, r.Status, r.AmoStatusID)
+		}
+		if n := noteReads(e.amo.Requests()[before:]); n != 1 {
+			t.Fatalf("%d note listings, want 1 (only the unsure change)", n)
+		}
+
+		e.clock.Advance(10 * time.Minute)
+		e.setStatus("700000092", domain.StateArchive, domain.StatusCompleted, "")
+		before = len(e.amo.Requests())
+		e.reconcile()
+		if n := noteReads(e.amo.Requests()[before:]); n != 0 {
+			t.Fatalf("%d note listings after clean writes, want 0", n)
+		}
+	})
+}
+
+// noteReads counts the requests that list a deal's notes.
+func noteReads(reqs []amofake.RequestLog) int {
+	n := 0
+	for _, r := range reqs {
+		if ok, _ := path.Match("/api/v4/leads/*/notes", r.Path); ok && r.Method == "GET" {
+			n++
+		}
+	}
+	return n
 }

@@ -45,8 +45,8 @@ type run struct {
 	foundNow        map[string]bool // codes this run put into the ledger
 	processed       int
 	transient       int // temporary amoCRM failures met by this run
-	fields          *LeadFields
-	statusMaps      map[int]StatusMap // by store; nil until loaded
+	fields          *leadFieldSet
+	statusMaps      map[int]statusMap // by store; nil until loaded
 	dryNew          []domain.Order    // dry run: listed orders the ledger lacks
 	dryNewSeen      map[string]bool
 	index           indexRun // the phone index in this run (contactindex.go)

@@ -322,7 +322,7 @@ func reachedBy(action string, o domain.Order) bool {
 // stands ("" when allowed); kaspiDelivery marks the completion of a Kaspi
 // Delivery order, which is Kaspi's to do, not a refusal.
 func notAllowed(action string, o domain.Order) (why string, kaspiDelivery bool) {
-	now := "заказ в Kaspi сейчас " + StatusLabel(o.Status, o.State)
+	now := "заказ в Kaspi сейчас " + statusLabel(o.Status, o.State)
 	switch action {
 	case domain.ActionAccept:
 		if o.Status != domain.StatusApprovedByBank || o.State != domain.StateNew {
@@ -457,97 +457,6 @@ func (r *run) refuse(ctx context.Context, p pendingAction, o domain.Order, why s
 		". Сделка оставлена в этапе; чтобы попробовать снова, выведите её из этапа и верните обратно."}, nil
 }
 
-// pollWaybills asks Kaspi about assembled orders until their waybill
-// appears, then writes the link into the deal; an order read by this run
-// (skip) waits for the next.
-func (r *run) pollWaybills(ctx context.Context, skip map[string]bool) error {
-	if !r.anyStage(domain.ActionAssemble) || r.cfg.DryRun {
-		return nil
-	}
-	rows, err := r.stageLedger.ActionsInState(ctx, domain.ActionAssemble, domain.ActionWaiting, pollPerRun)
-	if err != nil || len(rows) == 0 {
-		return lerr("assembled orders", err)
-	}
-	codes := make([]string, 0, len(rows))
-	for _, a := range rows {
-		codes = append(codes, a.Code)
-	}
-	recs, err := r.ledger.Records(ctx, codes)
-	if err != nil {
-		return lerr("assembled orders", err)
-	}
-	var notes []domain.Note
-	var updates []domain.LeadUpdate
-	for _, a := range rows {
-		rec, ok := recs[a.Code]
-		if !ok || skip[a.Code] || r.expired() || r.storeDown[rec.StoreNo] {
-			continue
-		}
-		o, err := r.kaspiOf(rec.StoreNo).OrderByCode(ctx, a.Code)
-		if err != nil {
-			if errors.Is(err, domain.ErrAuth) && r.multiStore() {
-				if err := r.storeFailed(r.storeOf(rec.StoreNo), err); err != nil {
-					return err
-				}
-				continue
-			}
-			if fatal(err) {
-				return fmt.Errorf("kaspi: order %s: %w", a.Code, err)
-			}
-			r.log.Warn("cannot ask Kaspi about the waybill; the next run asks again", "order", a.Code, "err", err)
-			continue
-		}
-		switch {
-		case o.Waybill != "":
-			text, upd := r.waybillNote(rec.LeadID, o)
-			notes = append(notes, domain.Note{LeadID: rec.LeadID, RequestID: a.Code, Text: text})
-			if upd != nil {
-				updates = append(updates, *upd)
-			}
-		case domain.IsFinalStatus(o.Status):
-			// Cancelled before the waybill: reconcile notes the status.
-		default:
-			continue
-		}
-		if err := r.actions.SetActionState(ctx, a.Code, a.Action, domain.ActionDone, "", false, r.now()); err != nil {
-			return lerr("record assemble of "+a.Code, err)
-		}
-	}
-	if err := r.actionFieldUpdates(ctx, updates); err != nil {
-		return err
-	}
-	return r.actionNotes(ctx, notes)
-}
-
-// waybillNote is the note (and field write) of a ready waybill.
-func (r *run) waybillNote(leadID int64, o domain.Order) (string, *domain.LeadUpdate) {
-	text := "Kaspi: накладная готова — " + o.Waybill
-	if o.WaybillNumber != "" {
-		text += " (№ " + o.WaybillNumber + ")"
-	}
-	if r.cfg.Actions.WaybillFieldID == 0 {
-		return text, nil
-	}
-	return text, &domain.LeadUpdate{ID: leadID, Fields: []domain.FieldValue{{FieldID: r.cfg.Actions.WaybillFieldID,
-		Values: []domain.FieldItem{{Value: o.Waybill}}}}}
-}
-
-// actionFieldUpdates writes the fields of the actions (waybill links,
-// cleared codes) in batches; a failure is logged.
-func (r *run) actionFieldUpdates(ctx context.Context, updates []domain.LeadUpdate) error {
-	for len(updates) > 0 && !r.cfg.DryRun {
-		n := min(len(updates), domain.MaxBatch)
-		if err := r.crm.UpdateLeads(ctx, updates[:n]); err != nil {
-			if fatal(err) {
-				return fmt.Errorf("amocrm: update leads: %w", err)
-			}
-			r.log.Warn("amoCRM did not take the fields of Kaspi actions", "err", err)
-		}
-		updates = updates[n:]
-	}
-	return nil
-}
-
 // leadText is the first value of a deal's field as text ("" when absent).
 func (r *run) leadText(l domain.Lead, fieldID int64) string {
 	if fieldID == 0 {
@@ -602,7 +511,7 @@ func actionWords(action string) string {
 
 // doneNote is the deal's note of a done action.
 func doneNote(action string, o domain.Order, ours bool) string {
-	status := StatusLabel(o.Status, o.State)
+	status := statusLabel(o.Status, o.State)
 	if !ours {
 		return "Kaspi: ничего не сделано («" + actionWords(action) + "») — заказ в Kaspi уже " + status + "."
 	}

@@ -1,14 +1,14 @@
 package syncer
 
-// StatusMap resolves a Kaspi order to the amoCRM status its deal belongs
+// statusMap resolves a Kaspi order to the amoCRM status its deal belongs
 // in. Keys are Kaspi statuses or states; a status match wins over a state
 // match, and an order matching neither is left where it is (0).
-type StatusMap map[string]int64
+type statusMap map[string]int64
 
-// MergeStatusMaps overlays the .env map on the database's status_mapping
+// mergeStatusMaps overlays the .env map on the database's status_mapping
 // rows: the .env value wins on the same key.
-func MergeStatusMaps(fromDB, fromEnv map[string]int64) StatusMap {
-	m := make(StatusMap, len(fromDB)+len(fromEnv))
+func mergeStatusMaps(fromDB, fromEnv map[string]int64) statusMap {
+	m := make(statusMap, len(fromDB)+len(fromEnv))
 	for k, v := range fromDB {
 		if v > 0 {
 			m[k] = v
@@ -24,7 +24,7 @@ func MergeStatusMaps(fromDB, fromEnv map[string]int64) StatusMap {
 
 // Resolve returns the amoCRM status id for an order's status and state, or
 // 0 when neither is mapped.
-func (m StatusMap) Resolve(status, state string) int64 {
+func (m statusMap) Resolve(status, state string) int64 {
 	if status != "" {
 		if id, ok := m[status]; ok {
 			return id

@@ -193,7 +193,7 @@ func (r *run) saveStoreStates(ctx context.Context) error {
 func (r *run) storeLeadName(code string, no int) string {
 	st := r.storeOf(no)
 	if !r.multiStore() || st.Name == "" {
-		return LeadName(code)
+		return leadName(code)
 	}
 	return StoreLeadName(code, st.Name)
 }
@@ -201,7 +201,7 @@ func (r *run) storeLeadName(code string, no int) string {
 // StoreLeadName is the deal name of an order of a named store when the
 // install has several: "Kaspi Order <code> · <store>".
 func StoreLeadName(code, store string) string {
-	return Cut("Kaspi Order "+code+" · "+strings.TrimSpace(store), MaxNameLen)
+	return cut("Kaspi Order "+code+" · "+strings.TrimSpace(store), maxNameLen)
 }
 
 // storePrefix starts an owner's line about one store when there are several.
@@ -263,14 +263,14 @@ func storeNo(n int) int {
 // leadCode reads a deal name back: the order code and the store whose
 // name it ends with (0 when it names none).
 func (r *run) leadCode(name string) (code string, store int) {
-	code, ok := strings.CutPrefix(strings.TrimSpace(name), LeadName("")+" ")
+	code, ok := strings.CutPrefix(strings.TrimSpace(name), leadName("")+" ")
 	if !ok {
 		return "", 0
 	}
 	if c, label, ok := strings.Cut(code, " · "); ok {
 		code = c
 		for _, st := range r.stores {
-			if st.Name != "" && strings.TrimSpace(label) == Cut(st.Name, MaxNameLen) {
+			if st.Name != "" && strings.TrimSpace(label) == cut(st.Name, maxNameLen) {
 				store = st.No
 			}
 		}
@@ -281,11 +281,11 @@ func (r *run) leadCode(name string) (code string, store int) {
 // buildLead is the deal of an order with its store's pipeline, stage and
 // responsible user, the store's name as a tag, and the store in the deal
 // name when there are several stores.
-func (r *run) buildLead(it *item, f LeadFields) domain.Lead {
+func (r *run) buildLead(it *item, f leadFieldSet) domain.Lead {
 	st := r.storeOf(it.rec.StoreNo)
 	cfg := r.cfg
 	cfg.PipelineID, cfg.StatusID, cfg.ResponsibleUserID = st.PipelineID, st.StatusID, st.ResponsibleUserID
-	l := BuildLead(it.o, cfg, f, it.contactID, r.loc)
+	l := newLead(it.o, cfg, f, it.contactID, r.loc)
 	l.Name = r.storeLeadName(it.code(), st.No)
 	if st.Name != "" {
 		l.Tags = append(l.Tags, st.Name)
@@ -293,10 +293,10 @@ func (r *run) buildLead(it *item, f LeadFields) domain.Lead {
 	return l
 }
 
-// StoreOrderNote is OrderNote with the Kaspi store named under the
+// storeOrderNote is orderNote with the Kaspi store named under the
 // order number (store "" leaves it out).
-func StoreOrderNote(o *domain.Order, store, noContact string, loc *time.Location) string {
-	note := OrderNote(o, noContact, loc)
+func storeOrderNote(o *domain.Order, store, noContact string, loc *time.Location) string {
+	note := orderNote(o, noContact, loc)
 	if store == "" {
 		return note
 	}

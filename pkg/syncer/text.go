@@ -50,19 +50,19 @@ var (
 	}
 )
 
-// CancellationReasonText is the Russian wording of a Kaspi cancellation
+// cancellationReasonText is the Russian wording of a Kaspi cancellation
 // reason (the code itself when it is not a known one).
-func CancellationReasonText(code string) string {
+func cancellationReasonText(code string) string {
 	if s, ok := cancellationReasons[code]; ok {
 		return s
 	}
 	return code
 }
 
-// StatusLabel describes where an order stands at Kaspi, e.g.
+// statusLabel describes where an order stands at Kaspi, e.g.
 // «Отменён» (CANCELLED, ARCHIVE). A row adopted from the PHP version knows
 // only the state.
-func StatusLabel(status, state string) string {
+func statusLabel(status, state string) string {
 	switch {
 	case status != "" && state != "":
 		return fmt.Sprintf("«%s» (%s, %s)", label(statusNames, status), status, state)
@@ -107,9 +107,9 @@ func deliveryModeText(o *domain.Order) string {
 	return o.DeliveryMode
 }
 
-// Money formats a tenge amount the way people write it: 45 990 ₸, or
+// money formats a tenge amount the way people write it: 45 990 ₸, or
 // 999,50 ₸ when there are tiyn.
-func Money(v float64) string {
+func money(v float64) string {
 	neg := v < 0
 	if neg {
 		v = -v
@@ -142,9 +142,9 @@ func quantity(q float64) string {
 	return strings.ReplaceAll(strconv.FormatFloat(q, 'f', -1, 64), ".", ",")
 }
 
-// AddressText is a delivery address as one line: Kaspi's formatted address,
+// addressText is a delivery address as one line: Kaspi's formatted address,
 // or its parts joined when that is missing.
-func AddressText(a *domain.Address) string {
+func addressText(a *domain.Address) string {
 	if a == nil {
 		return ""
 	}
@@ -166,14 +166,14 @@ func AddressText(a *domain.Address) string {
 	return strings.Join(parts, ", ")
 }
 
-// OrderNote is the note written on a new deal: what was bought, how it is
+// orderNote is the note written on a new deal: what was bought, how it is
 // delivered and paid, and why the deal has no contact when it has none.
 // noContact is that reason ("" when a contact is attached).
-func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
+func orderNote(o *domain.Order, noContact string, loc *time.Location) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Заказ Kaspi № %s\n", o.Code)
+	b.WriteString(noteHead(o.Code) + "\n")
 	if o.Status != "" || o.State != "" {
-		fmt.Fprintf(&b, "Статус Kaspi: %s\n", StatusLabel(o.Status, o.State))
+		fmt.Fprintf(&b, "Статус Kaspi: %s\n", statusLabel(o.Status, o.State))
 	}
 	if o.CreationMs > 0 {
 		fmt.Fprintf(&b, "Дата заказа: %s\n", time.UnixMilli(o.CreationMs).In(loc).Format("02.01.2006 15:04"))
@@ -193,7 +193,7 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 			if l.SKU != "" {
 				fmt.Fprintf(&b, " (арт. %s)", l.SKU)
 			}
-			fmt.Fprintf(&b, ": %s шт. × %s = %s\n", quantity(l.Quantity), Money(l.BasePrice), Money(sum))
+			fmt.Fprintf(&b, ": %s шт. × %s = %s\n", quantity(l.Quantity), money(l.BasePrice), money(sum))
 		}
 		for i, l := range o.Lines {
 			if strings.TrimSpace(l.SKU) == "" {
@@ -202,17 +202,17 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "Итого за товары: %s\n", Money(o.TotalPrice))
+	fmt.Fprintf(&b, "Итого за товары: %s\n", money(o.TotalPrice))
 
 	var delivery []string
 	if s := deliveryModeText(o); s != "" {
 		delivery = append(delivery, "Доставка: "+s)
 	}
-	if s := AddressText(o.Address); s != "" {
+	if s := addressText(o.Address); s != "" {
 		delivery = append(delivery, "Адрес: "+s)
 	}
 	if o.DeliveryCost > 0 {
-		delivery = append(delivery, "Стоимость доставки: "+Money(o.DeliveryCost))
+		delivery = append(delivery, "Стоимость доставки: "+money(o.DeliveryCost))
 	}
 	if o.PlannedDeliveryMs > 0 {
 		delivery = append(delivery, "Плановая дата доставки: "+time.UnixMilli(o.PlannedDeliveryMs).In(loc).Format("02.01.2006"))
@@ -250,25 +250,38 @@ func OrderNote(o *domain.Order, noContact string, loc *time.Location) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// ChangeNote is the note reconcile writes when an order's fate changed at
+// changeNote is the note reconcile writes when an order's fate changed at
 // Kaspi: the status change (with the cancellation reason) and/or the new
-// total after a partial cancellation. Empty when there is nothing to say.
-func ChangeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool, oldTotal int64, totalChanged bool) string {
+// total after a partial cancellation, under changeHead. Empty when there is
+// nothing to say.
+func changeNote(oldStatus, oldState string, o *domain.Order, statusChanged bool, oldTotal int64, totalChanged bool) string {
 	var lines []string
 	if statusChanged {
 		if isReturn(o.Status) && !isReturn(oldStatus) {
 			lines = append(lines, "Kaspi: возврат заказа")
 		}
-		lines = append(lines, fmt.Sprintf("Kaspi: статус изменён с %s на %s", StatusLabel(oldStatus, oldState), StatusLabel(o.Status, o.State)))
+		lines = append(lines, fmt.Sprintf("Kaspi: статус изменён с %s на %s", statusLabel(oldStatus, oldState), statusLabel(o.Status, o.State)))
 		if o.CancellationReason != "" {
-			lines = append(lines, "Причина отмены: "+CancellationReasonText(o.CancellationReason))
+			lines = append(lines, "Причина отмены: "+cancellationReasonText(o.CancellationReason))
 		}
 	}
 	if totalChanged {
-		lines = append(lines, fmt.Sprintf("Kaspi: сумма заказа изменена с %s на %s", Money(float64(oldTotal)), Money(o.TotalPrice)))
+		lines = append(lines, fmt.Sprintf("Kaspi: сумма заказа изменена с %s на %s", money(float64(oldTotal)), money(o.TotalPrice)))
 	}
-	return strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		return ""
+	}
+	return changeHead(o.Code) + "\n" + strings.Join(lines, "\n")
 }
+
+// noteHead is the first words of every note about one order. The order
+// note's first line is exactly this (skipWrittenNotes looks for it followed
+// by a line break); a note about a later change goes on with changeHead.
+func noteHead(code string) string { return "Заказ Kaspi № " + code }
+
+// changeHead is the first line of a note about a change of an order whose
+// deal is already in amoCRM: a change note or the note of a Kaspi action.
+func changeHead(code string) string { return noteHead(code) + " — изменения" }
 
 // noContactReason explains, for the note, why an order's deal has no contact.
 func noContactReason(raw string) string {
@@ -301,5 +314,5 @@ func noSKUName(l domain.Line) string {
 	if name := strings.TrimSpace(l.Name); name != "" {
 		return name
 	}
-	return fmt.Sprintf("позиция № %d (%s шт. × %s)", l.EntryNumber, quantity(l.Quantity), Money(l.BasePrice))
+	return fmt.Sprintf("позиция № %d (%s шт. × %s)", l.EntryNumber, quantity(l.Quantity), money(l.BasePrice))
 }

@@ -109,7 +109,9 @@ func (w *world) check(ctx context.Context) verdict {
 	}
 	notes := map[int64]int{}
 	for _, n := range amo.Notes() {
-		if strings.HasPrefix(n.Text, "Заказ Kaspi №") {
+		// An order note's first line is "Заказ Kaspi № <code>" alone; a note
+		// about a later change goes on after the code on that line.
+		if first, _, _ := strings.Cut(n.Text, "\n"); strings.HasPrefix(first, "Заказ Kaspi №") && !strings.Contains(first, " — ") {
 			notes[n.LeadID]++
 		}
 	}
