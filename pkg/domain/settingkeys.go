@@ -31,6 +31,10 @@ const (
 	SettingKaspiStoreStates = "kaspi_store_states"
 	// ContactIndexKey holds the ContactIndexState as JSON.
 	ContactIndexKey = "amo_contact_index"
+	// SettingUnsureChangeNotes lists (JSON) the orders whose change note
+	// may have been written although amoCRM's answer was lost: the next
+	// reconcile reads their deal's notes before writing it again.
+	SettingUnsureChangeNotes = "change_notes_unsure"
 )
 
 // SettingWatermarkOf is the settings key of Kaspi store no's fetch

@@ -79,9 +79,8 @@ const (
 	// windowMs is the widest creationDate range Kaspi answers in one
 	// request ($le − $ge below 14 days): ranges of this width cost one
 	// request per page.
-	windowMs     = 14*24*60*60*1000 - 1
-	watermarkKey = "last_creation_ms"
-	ingestChunk  = 100
+	windowMs    = 14*24*60*60*1000 - 1
+	ingestChunk = 100
 )
 
 // DefaultImportStates are the Kaspi states fetch_new imports when none are

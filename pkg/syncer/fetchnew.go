@@ -17,7 +17,7 @@ import (
 // (database, Kaspi or amoCRM credentials, a ban, an unpaid account); orders
 // that wait for a retry are not an error.
 func FetchNew(ctx context.Context, cfg Config, d Deps) (Summary, error) {
-	return execute(ctx, "fetch_new", cfg, d, (*run).fetchNew)
+	return execute(ctx, domain.TaskFetchNew, cfg, d, (*run).fetchNew)
 }
 
 func (r *run) fetchNew(ctx context.Context) error {
@@ -69,7 +69,7 @@ func (r *run) fetchStore(ctx context.Context, st Store, floor, toMs int64) error
 	if !r.cfg.Since.IsZero() {
 		return r.backfill(ctx, st, r.cfg.Since.UnixMilli(), toMs)
 	}
-	key := watermarkKeyOf(st.No)
+	key := domain.SettingWatermarkOf(st.No)
 	raw, _, err := r.ledger.Setting(ctx, key)
 	if err != nil {
 		return lerr("read watermark", err)
@@ -89,7 +89,7 @@ func (r *run) fetchStore(ctx context.Context, st Store, floor, toMs int64) error
 // backfill ingests from fromMs in windows of at most 14 days, oldest
 // first, with a progress line per window.
 func (r *run) backfill(ctx context.Context, st Store, fromMs, toMs int64) error {
-	key := watermarkKeyOf(st.No)
+	key := domain.SettingWatermarkOf(st.No)
 	raw, _, err := r.ledger.Setting(ctx, key)
 	if err != nil {
 		return lerr("read watermark", err)

@@ -101,7 +101,7 @@ func (r *run) skipWrittenNotes(ctx context.Context, items []*item) ([]*item, err
 // list of order codes. Before such an order's change note is written again
 // the run reads the deal's notes, so a note is never written twice; every
 // other change note is written without that read.
-const keyUnsureNotes = "change_notes_unsure"
+const keyUnsureNotes = domain.SettingUnsureChangeNotes
 
 // maxUnsureKept bounds the list; an order falls off it only when a run
 // after many failed ones still could not write its note.

@@ -19,7 +19,7 @@ import (
 // A run with nothing changed makes no amoCRM request. The caller holds the
 // run lock; errors as FetchNew.
 func Reconcile(ctx context.Context, cfg Config, d Deps) (Summary, error) {
-	return execute(ctx, "reconcile", cfg, d, (*run).reconcile)
+	return execute(ctx, domain.TaskReconcile, cfg, d, (*run).reconcile)
 }
 
 // change is what reconcile found out about one finished deal's order.

@@ -39,7 +39,7 @@ func (s Summary) Counts() string {
 	if s.Rejected > 0 {
 		fmt.Fprintf(&b, ", отклонено как испорченные %d", s.Rejected)
 	}
-	if s.Task == "reconcile" {
+	if s.Task == domain.TaskReconcile {
 		fmt.Fprintf(&b, ", сделок перемещено по этапам %d, примечаний %d, заказов перепроверено в Kaspi %d", s.Moved, s.Notes, s.Refreshed)
 	}
 	if s.Accepted > 0 || s.KaspiRefused > 0 {

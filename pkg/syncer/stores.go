@@ -52,15 +52,6 @@ type StoreClient struct {
 	Writer domain.OrderWriter
 }
 
-// watermarkKeyOf is the settings key of a store's listing watermark:
-// store 1 keeps the PHP version's key, so an old database continues.
-func watermarkKeyOf(no int) string {
-	if no <= 1 {
-		return watermarkKey
-	}
-	return watermarkKey + "_" + strconv.Itoa(no)
-}
-
 // storeOf is the configured store of number no (store 1 for 0 or an
 // unknown number: a row of a store since removed from .env is handled
 // with store 1's values rather than dropped).

@@ -40,7 +40,7 @@ func (h *Cron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	task := r.FormValue("task")
 	switch task {
-	case "new", "reconcile":
+	case domain.TaskNewAlias, domain.TaskReconcile:
 		res, summary, err := h.Tasks.Run(r.Context(), task)
 		if errors.Is(err, domain.ErrBusy) {
 			// Another run is at work: for a cron poller that is normal.

@@ -171,7 +171,7 @@ type oauthBackend struct {
 
 // accountIDKey is the settings key of the amoCRM account id, stored at
 // the first successful authorization.
-const accountIDKey = "amocrm_account_id"
+const accountIDKey = domain.SettingAmoAccountID
 
 func (b *oauthBackend) open(ctx context.Context) (*wiring.Env, error) {
 	env, err := b.lz.Get(ctx)

@@ -26,14 +26,14 @@ const BusyMessage = "Другой запуск ещё работает (storage/
 
 // Task names as the settings keys and the run log spell them.
 const (
-	TaskFetchNew  = "fetch_new"
-	TaskReconcile = "reconcile"
+	TaskFetchNew  = domain.TaskFetchNew
+	TaskReconcile = domain.TaskReconcile
 )
 
 // TaskName accepts "new" (cron.cgi's name) for fetch_new.
 func TaskName(s string) (string, bool) {
 	switch s {
-	case "new", TaskFetchNew:
+	case domain.TaskNewAlias, TaskFetchNew:
 		return TaskFetchNew, true
 	case TaskReconcile:
 		return TaskReconcile, true
