@@ -4,18 +4,13 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/runner"
 )
 
-const usage = `Usage: fetch_new [--dry-run] [--since YYYY-MM-DD] [--limit N]
+const usage = `Usage: fetch_new [--dry-run] [--confirm-actions] [--since YYYY-MM-DD] [--limit N]
 
 Переносит новые заказы Kaspi в сделки amoCRM (одна сделка на заказ:
 контакт, товары, примечание). Запускайте из cron каждую минуту.
@@ -24,6 +19,9 @@ Turns new Kaspi orders into amoCRM deals; run it from cron every minute.
   --dry-run            read everything, write nothing to amoCRM / ничего не создавать
   --since YYYY-MM-DD   load orders created since that date / загрузить заказы с даты
   --limit N            process at most N orders / обработать не больше N заказов
+  --confirm-actions    take the Kaspi stage actions even when more than
+                       KASPI_ACTIONS_MAX_PER_RUN are pending / выполнить действия
+                       в Kaspi, даже если их больше KASPI_ACTIONS_MAX_PER_RUN
 
 Settings are read from .env in the folder above bin/ (APP_ROOT overrides).
 Настройки читаются из .env в папке над bin/.
@@ -34,14 +32,5 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if app.PrintVersion("fetch_new", args, stdout) {
-		return app.ExitOK
-	}
-	if app.WantsHelp(args) {
-		fmt.Fprint(stdout, usage)
-		return app.ExitOK
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runner.TaskMain(ctx, "fetch_new", args, app.Options{Getenv: getenv}, stdout, stderr)
+	return runner.Main(runner.TaskFetchNew, usage, args, getenv, stdout, stderr)
 }

@@ -4,22 +4,22 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"kaspi-amocrm/pkg/app"
 	"kaspi-amocrm/pkg/app/runner"
 )
 
-const usage = `Usage: reconcile
+const usage = `Usage: reconcile [--dry-run] [--confirm-actions]
 
 Сверяет сделки amoCRM с заказами Kaspi: новые статусы, отмены, пропущенные
 заказы, повтор неудавшихся. Запускайте из cron каждые 10 минут.
 Keeps amoCRM deals in step with Kaspi orders; run it from cron every 10 minutes.
+
+  --dry-run            read everything, write nothing / ничего не менять
+  --confirm-actions    take the Kaspi stage actions even when more than
+                       KASPI_ACTIONS_MAX_PER_RUN are pending / выполнить действия
+                       в Kaspi, даже если их больше KASPI_ACTIONS_MAX_PER_RUN
 
 Settings are read from .env in the folder above bin/ (APP_ROOT overrides).
 Настройки читаются из .env в папке над bin/.
@@ -30,14 +30,5 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if app.PrintVersion("reconcile", args, stdout) {
-		return app.ExitOK
-	}
-	if app.WantsHelp(args) {
-		fmt.Fprint(stdout, usage)
-		return app.ExitOK
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runner.TaskMain(ctx, "reconcile", args, app.Options{Getenv: getenv}, stdout, stderr)
+	return runner.Main(runner.TaskReconcile, usage, args, getenv, stdout, stderr)
 }

@@ -78,9 +78,7 @@ func (r *reader) storeActions(shared domain.ActionSettings, key string) domain.A
 		err = &domain.SettingError{Key: s.Keys.CodeField, Value: "", Reason: "задан этап complete в " + key +
 			" — укажите ID текстового поля сделки, куда менеджер впишет код покупателя"}
 	}
-	if se, ok := err.(*domain.SettingError); ok {
-		r.lines = append(r.lines, se.Error())
-		r.public = append(r.public, se.Key+": "+se.Reason)
+	if r.settingProblem(err) {
 		return s
 	}
 	s.Stages = stages

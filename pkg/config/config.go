@@ -498,12 +498,22 @@ func (r *reader) statusMap(key string) map[string]int64 {
 // actions reads the stage actions; a bad value is one problem line.
 func (r *reader) actions(keys domain.ActionKeys) domain.ActionSettings {
 	s, err := ReadActions(r.str, keys)
-	if se, ok := err.(*domain.SettingError); ok {
-		r.lines = append(r.lines, se.Error())
-		r.public = append(r.public, se.Key+": "+se.Reason)
+	if r.settingProblem(err) {
 		return domain.ActionSettings{Keys: keys, CancelReason: domain.DefaultCancelReason, MaxPerRun: domain.DefaultActionsMaxPerRun}
 	}
 	return s
+}
+
+// settingProblem records a *domain.SettingError as one problem line (the
+// full line for the log, key and reason for the web page) and reports
+// whether err was one.
+func (r *reader) settingProblem(err error) bool {
+	se, ok := err.(*domain.SettingError)
+	if ok {
+		r.lines = append(r.lines, se.Error())
+		r.public = append(r.public, se.Key+": "+se.Reason)
+	}
+	return ok
 }
 
 // errorCause keeps the reason of a file error without its path.

@@ -20,6 +20,22 @@ import (
 	"kaspi-amocrm/pkg/scheduler"
 )
 
+// Main is the whole run of bin/fetch_new and bin/reconcile: --version and
+// --help need no .env; otherwise the task runs until done or interrupted
+// (SIGINT, SIGTERM). It returns the exit code.
+func Main(task, usage string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if app.PrintVersion(task, args, stdout) {
+		return app.ExitOK
+	}
+	if app.WantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return app.ExitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return TaskMain(ctx, task, args, app.Options{Getenv: getenv}, stdout, stderr)
+}
+
 // TaskMain is bin/fetch_new and bin/reconcile: flags, the run lock (held →
 // say so, exit 0), one run, the summary line. Exit 0 when the run did its
 // job (orders waiting for a retry included), 2 on a configuration problem
