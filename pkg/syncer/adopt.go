@@ -120,12 +120,10 @@ func (r *run) historyFrom(ctx context.Context) (int64, error) {
 	if !ok {
 		return math.MaxInt64, nil
 	}
-	if !r.cfg.DryRun {
-		// An existing ledger: its history is fixed once, so that later runs
-		// need no scan and a --since before it adopts what lies before.
-		if err := r.ledger.SetSetting(ctx, keyAdoptedFrom, strconv.FormatInt(first, 10)); err != nil {
-			return 0, lerr("record adoption mark", err)
-		}
+	// An existing ledger: its history is fixed once, so that later runs
+	// need no scan and a --since before it adopts what lies before.
+	if err := r.ledger.SetSetting(ctx, keyAdoptedFrom, strconv.FormatInt(first, 10)); err != nil {
+		return 0, lerr("record adoption mark", err)
 	}
 	return first, nil
 }

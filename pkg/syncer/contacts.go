@@ -82,10 +82,8 @@ func (r *run) resolveContacts(ctx context.Context, items []*item) error {
 			continue
 		}
 		if id := matchContact(contacts, p, r.cfg.DefaultCountry); id > 0 {
-			if !r.cfg.DryRun {
-				if err := r.ledger.PutContact(ctx, p, id); err != nil {
-					return lerr("cache contact", err)
-				}
+			if err := r.ledger.PutContact(ctx, p, id); err != nil {
+				return lerr("cache contact", err)
 			}
 			assign(p, id)
 			continue

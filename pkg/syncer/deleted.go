@@ -48,9 +48,6 @@ func (r *run) leadGone(ctx context.Context, it *item) error {
 	r.printf("заказ %s: сделку #%d удалили в amoCRM — заказ больше не отслеживается", it.code(), it.rec.LeadID)
 	r.log.Warn("deal deleted in amoCRM; order no longer tracked", "order", it.code(), "lead", it.rec.LeadID)
 	it.out = true
-	if r.cfg.DryRun {
-		return nil
-	}
 	if it.rec.Step != domain.StepDone {
 		if err := r.ledger.SetStep(ctx, []string{it.code()}, domain.StepDone, r.now()); err != nil {
 			return lerr("finish order "+it.code(), err)

@@ -67,10 +67,8 @@ func (r *run) resolveElements(ctx context.Context, items []*item) (map[string]in
 			continue
 		}
 		if id := matchElement(found, sku); id > 0 {
-			if !r.cfg.DryRun {
-				if err := r.ledger.PutElement(ctx, cat, sku, id); err != nil {
-					return nil, lerr("cache element", err)
-				}
+			if err := r.ledger.PutElement(ctx, cat, sku, id); err != nil {
+				return nil, lerr("cache element", err)
 			}
 			ids[sku] = id
 			continue

@@ -115,7 +115,7 @@ func (r *run) createLeads(ctx context.Context, items []*item, retry bool) error 
 		}
 		r.postpone(byCode[code], fmt.Errorf("amocrm: create lead: %w", err))
 	}
-	if len(notSent) > 0 && !r.cfg.DryRun {
+	if len(notSent) > 0 {
 		sort.Strings(notSent)
 		if err := r.ledger.SetStep(ctx, notSent, domain.StepNew, r.now()); err != nil {
 			return lerr("undo lead intent", err)

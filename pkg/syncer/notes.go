@@ -137,7 +137,7 @@ func (r *run) unsureNotes(ctx context.Context) (map[string]bool, error) {
 
 // saveUnsureNotes stores the set when it differs from what was read.
 func (r *run) saveUnsureNotes(ctx context.Context, was, now map[string]bool) error {
-	if maps.Equal(was, now) { // (a dry run returns before this)
+	if maps.Equal(was, now) {
 		return nil
 	}
 	codes := sortedKeys(now)

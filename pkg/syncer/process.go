@@ -175,10 +175,8 @@ func (r *run) loadSnapshots(ctx context.Context, items []*item) error {
 		case err == nil:
 			o.StoreNo = it.rec.StoreNo
 			it.o = &o
-			if !r.cfg.DryRun {
-				if err := r.ledger.UpdateOrder(ctx, o, r.now()); err != nil {
-					return lerr("update order "+it.code(), err)
-				}
+			if err := r.ledger.UpdateOrder(ctx, o, r.now()); err != nil {
+				return lerr("update order "+it.code(), err)
 			}
 		case fatal(err):
 			return fmt.Errorf("kaspi: order %s: %w", it.code(), err)

@@ -259,9 +259,6 @@ func (r *run) observe(ctx context.Context, rec domain.Record, o domain.Order, ch
 }
 
 func (r *run) updateOrder(ctx context.Context, o domain.Order) error {
-	if r.cfg.DryRun {
-		return nil
-	}
 	return lerr("update order "+o.Code, r.ledger.UpdateOrder(ctx, o, r.now()))
 }
 
@@ -339,10 +336,8 @@ func (r *run) refreshRecords(ctx context.Context, recs []domain.Record, changes 
 			r.storeDown[rec.StoreNo] = true
 		case errors.Is(err, domain.ErrNotFound):
 			r.log.Warn("Kaspi does not know a tracked order; checked again later", "order", rec.Code)
-			if !r.cfg.DryRun {
-				if err := r.ledger.SetSynced(ctx, rec.Code, rec.State, rec.Status, 0, true, r.now()); err != nil {
-					return lerr("mark checked "+rec.Code, err)
-				}
+			if err := r.ledger.SetSynced(ctx, rec.Code, rec.State, rec.Status, 0, true, r.now()); err != nil {
+				return lerr("mark checked "+rec.Code, err)
 			}
 		default:
 			r.log.Warn("refreshing an order by code failed; stopping refreshes for this run", "order", rec.Code, "err", err)
@@ -387,9 +382,6 @@ func (r *run) applyChanges(ctx context.Context, changes map[string]*change) erro
 		return err
 	}
 
-	if r.cfg.DryRun {
-		return nil
-	}
 	for _, code := range codes {
 		if !failed[code] {
 			delete(unsure, code) // recorded below, or no longer tracked

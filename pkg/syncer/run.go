@@ -107,7 +107,7 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 		stageLedger: sl,
 		stageWriter: sw,
 		cfg:         cfg,
-		ledger:      d.Ledger,
+		ledger:      d.Ledger, // a dryLedger in a dry run (below)
 		crm:         &countingCRM{CRM: d.CRM},
 		kaspi:       &countingKaspi{OrderSource: d.Kaspi},
 		actions:     d.Actions,
@@ -129,6 +129,9 @@ func newRun(task string, cfg Config, d Deps) (*run, error) {
 		r.kaspis[st.No] = k
 		r.writers[st.No] = d.Stores[st.No].Writer
 		r.kaspiMs = append(r.kaspiMs, newMeter(k.OrderSource, &k.calls))
+	}
+	if cfg.DryRun {
+		r.ledger = dryLedger{d.Ledger}
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -177,11 +180,9 @@ func execute(ctx context.Context, task string, cfg Config, d Deps, body func(*ru
 	if err != nil {
 		return Summary{Task: task}, err
 	}
-	var runID int64
-	if !r.cfg.DryRun {
-		if runID, err = r.ledger.StartRun(ctx, task, r.start); err != nil {
-			return r.summary(), fmt.Errorf("%s: %w", task, lerr("start run", err))
-		}
+	runID, err := r.ledger.StartRun(ctx, task, r.start) // 0 in a dry run
+	if err != nil {
+		return r.summary(), fmt.Errorf("%s: %w", task, lerr("start run", err))
 	}
 	// No limiter wait of this run may end past its budget (the limiter
 	// keeps real time, whatever clock the run was given).
@@ -257,7 +258,7 @@ func (r *run) summary() Summary {
 
 // dropSnapshots removes personal data of orders finished long ago.
 func (r *run) dropSnapshots(ctx context.Context) error {
-	if r.cfg.SnapshotRetention <= 0 || r.cfg.DryRun {
+	if r.cfg.SnapshotRetention <= 0 {
 		return nil
 	}
 	n, err := r.ledger.DropSnapshots(ctx, r.now().Add(-r.cfg.SnapshotRetention))

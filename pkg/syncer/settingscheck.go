@@ -112,14 +112,12 @@ func (r *run) accountLists(ctx context.Context, fresh bool) (domain.AccountLists
 	if err != nil {
 		return lists, err
 	}
-	if !r.cfg.DryRun {
-		b, err := json.Marshal(cachedLists{Key: key, Lists: lists})
-		if err == nil {
-			err = r.ledger.SetSetting(ctx, keyAccountLists, string(b))
-		}
-		if err != nil {
-			return lists, lerr("cache account lists", err)
-		}
+	b, err := json.Marshal(cachedLists{Key: key, Lists: lists})
+	if err == nil {
+		err = r.ledger.SetSetting(ctx, keyAccountLists, string(b))
+	}
+	if err != nil {
+		return lists, lerr("cache account lists", err)
 	}
 	return lists, nil
 }

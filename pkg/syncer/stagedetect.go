@@ -115,10 +115,8 @@ func (r *run) stageLeads(ctx context.Context, from int64) (leads []domain.Lead, 
 			return leads, false, nil // more pages than one run reads
 		}
 		r.log.Warn("amoCRM ignored the lead filters (the account is not in the filters alpha); deals in action stages are found by reading the leads latest change first from now on")
-		if !r.cfg.DryRun {
-			if err := r.ledger.SetSetting(ctx, keyLeadFilters, "ignored"); err != nil {
-				return nil, false, lerr("record the lead filters", err)
-			}
+		if err := r.ledger.SetSetting(ctx, keyLeadFilters, "ignored"); err != nil {
+			return nil, false, lerr("record the lead filters", err)
 		}
 		leads = leads[:0]
 	}

@@ -168,7 +168,7 @@ func (r *run) setStoreState(st Store, result, reason string, found int) {
 // saveStoreStates records the stores' outcomes of this run (several
 // stores only: with one, the run's own result says it all).
 func (r *run) saveStoreStates(ctx context.Context) error {
-	if !r.multiStore() || r.cfg.DryRun || len(r.storeStates) == 0 {
+	if !r.multiStore() || len(r.storeStates) == 0 {
 		return nil
 	}
 	m := map[string]domain.KaspiStoreState{}
