@@ -88,19 +88,14 @@ func (r *reader) storeActions(shared domain.ActionSettings, key string) domain.A
 // parseStages reads action:statusID pairs.
 func parseStages(key, v string) (map[string]int64, error) {
 	const expected = "список пар ДЕЙСТВИЕ:ID_ЭТАПА через запятую, действия accept, assemble, complete, cancel (accept:61234568,cancel:143)"
+	pairs, bad := idPairs(v)
+	if bad != "" {
+		return nil, &domain.SettingError{Key: key, Value: v, Reason: "«" + bad + "»: ожидается " + expected}
+	}
 	out := map[string]int64{}
 	byStage := map[int64]string{}
-	for _, pair := range strings.Split(v, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		a, id, ok := strings.Cut(pair, ":")
-		a = strings.ToLower(strings.TrimSpace(a))
-		n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-		if !ok || err != nil || n <= 0 {
-			return nil, &domain.SettingError{Key: key, Value: v, Reason: "«" + pair + "»: ожидается " + expected}
-		}
+	for _, p := range pairs {
+		a, n := strings.ToLower(p.name), p.id
 		known := false
 		for _, x := range domain.Actions {
 			known = known || x == a
@@ -125,4 +120,29 @@ func cancelReasons() string {
 		names = append(names, r.Reason)
 	}
 	return strings.Join(names, ", ")
+}
+
+// idPair is one NAME:ID of a comma-separated list (AMO_STATUS_MAP,
+// KASPI_ACTIONS), the name trimmed and in the case it was typed.
+type idPair struct {
+	name string
+	id   int64
+}
+
+// idPairs splits a comma-separated list of NAME:ID pairs (empty items
+// skipped); bad is the first item that is not one, with a positive id.
+func idPairs(v string) (pairs []idPair, bad string) {
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, id, ok := strings.Cut(item, ":")
+		n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+		if !ok || err != nil || n <= 0 {
+			return nil, item
+		}
+		pairs = append(pairs, idPair{name: strings.TrimSpace(name), id: n})
+	}
+	return pairs, ""
 }

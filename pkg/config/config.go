@@ -474,18 +474,13 @@ func (r *reader) statusMap(key string) map[string]int64 {
 		return out
 	}
 	const expected = "список пар СОСТОЯНИЕ_ИЛИ_СТАТУС_KASPI:ID_ЭТАПА_AMO через запятую (COMPLETED:142,CANCELLED:143)"
-	for _, pair := range strings.Split(v, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, id, ok := strings.Cut(pair, ":")
-		k = strings.ToUpper(strings.TrimSpace(k))
-		n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-		if !ok || err != nil || n <= 0 {
-			r.malformed(key, pair, expected)
-			return map[string]int64{}
-		}
+	pairs, bad := idPairs(v)
+	if bad != "" {
+		r.malformed(key, bad, expected)
+		return map[string]int64{}
+	}
+	for _, p := range pairs {
+		k, n := strings.ToUpper(p.name), p.id
 		if !isKaspiValue(k, true) {
 			r.malformed(key, k, "состояние или статус Kaspi из "+strings.Join(domain.AllStates, ", ")+", "+strings.Join(domain.AllStatuses, ", "))
 			return map[string]int64{}

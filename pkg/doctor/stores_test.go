@@ -10,11 +10,11 @@ import (
 	"kaspi-amocrm/pkg/sandbox/kaspifake"
 )
 
-// doctor checks every Kaspi store's token and its pipeline, stage and
-// user, and says when a store's deals get no stage moves.
-func TestRun_ChecksEveryKaspiStore(t *testing.T) {
+// twoStoreInstall is an install with store 1 «Алматы» and store 2
+// «Астана» (its own pipeline «Розница»), both on one fake Kaspi, each with
+// its own token.
+func twoStoreInstall(t *testing.T) *install {
 	in := newInstall(t)
-	// Both stores on one fake Kaspi, each with its own token.
 	k2 := kaspifake.New(kaspifake.Options{Token: "second-store-token-0123456789abcdef="})
 	srv := httptest.NewServer(kaspifake.Stores(in.kaspi, k2))
 	t.Cleanup(srv.Close)
@@ -24,6 +24,13 @@ func TestRun_ChecksEveryKaspiStore(t *testing.T) {
 	in.set("KASPI_STORE_NAME_2", "Астана")
 	in.set("AMO_PIPELINE_ID_2", fmt.Sprint(amofake.OtherPipelineID))
 	in.set("AMO_STATUS_ID_2", fmt.Sprint(amofake.OtherStatusFirst))
+	return in
+}
+
+// doctor checks every Kaspi store's token and its pipeline, stage and
+// user, and says when a store's deals get no stage moves.
+func TestRun_ChecksEveryKaspiStore(t *testing.T) {
+	in := twoStoreInstall(t)
 	r := in.run()
 	out := text(r)
 	for _, id := range []string{"kaspi.token", "kaspi.token_2", "amo.pipeline_2", "amo.user_2"} {
@@ -56,16 +63,7 @@ func TestRun_ChecksEveryKaspiStore(t *testing.T) {
 // With stage actions, each store's KASPI_ACTIONS_n is checked against its
 // own pipeline, and a store without one is told it gets no stage actions.
 func TestRun_ChecksEveryStoresActionStages(t *testing.T) {
-	in := newInstall(t)
-	k2 := kaspifake.New(kaspifake.Options{Token: "second-store-token-0123456789abcdef="})
-	srv := httptest.NewServer(kaspifake.Stores(in.kaspi, k2))
-	t.Cleanup(srv.Close)
-	in.set("KASPI_API_BASE", srv.URL)
-	in.set("KASPI_STORE_NAME", "Алматы")
-	in.set("KASPI_API_TOKEN_2", "second-store-token-0123456789abcdef=")
-	in.set("KASPI_STORE_NAME_2", "Астана")
-	in.set("AMO_PIPELINE_ID_2", fmt.Sprint(amofake.OtherPipelineID))
-	in.set("AMO_STATUS_ID_2", fmt.Sprint(amofake.OtherStatusFirst))
+	in := twoStoreInstall(t)
 	in.set("KASPI_ACTIONS", "cancel:143")
 	r := in.run()
 	if c, _ := r.Find("amo.actions"); c.Mark != OK {
